@@ -1,0 +1,46 @@
+"""The workspace switcher and the workspace navigation, for every dashboard page."""
+
+from django.urls import NoReverseMatch, reverse
+
+from . import selectors
+
+# (label, url name, capability needed or None). An entry whose page does not
+# exist yet is left out, so apps can add pages without touching the layout.
+WORKSPACE_NAV = [
+    ("Overview", "accounts:workspace_home", None),
+    ("Users & licenses", "accounts:members", None),
+    ("Licenses", "licensing:licenses", "manage_licenses"),
+    ("My license", "licensing:my_license", None),
+    ("Auth tokens", "authtokens:tokens", None),
+    ("Security log", "authtokens:security_log", "admin"),
+    ("Settings", "accounts:workspace_settings", None),
+]
+
+
+def _visible(membership, requirement):
+    if requirement is None:
+        return True
+    if requirement == "admin":
+        return membership.is_admin_or_owner
+    return membership.has_capability(requirement)
+
+
+def workspace_navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    context = {"my_memberships": selectors.membership_list_for_user(user=user)}
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return context
+    nav = []
+    for label, url_name, requirement in WORKSPACE_NAV:
+        if not _visible(membership, requirement):
+            continue
+        try:
+            url = reverse(url_name, kwargs={"workspace_slug": membership.workspace.slug})
+        except NoReverseMatch:
+            continue
+        nav.append({"label": label, "url": url, "active": request.path == url})
+    context.update(current_membership=membership, current_workspace=membership.workspace, workspace_nav=nav)
+    return context

@@ -1,0 +1,88 @@
+"""Reads for accounts. Every workspace read takes the workspace (or resolves it
+through the caller's membership), so nothing leaks across tenants."""
+
+from django.db.models import Q, QuerySet
+
+from project.errors import not_found
+
+from .models import Invitation, InvitationStatus, Membership, Role, User, Workspace
+
+
+def membership_get(*, user: User, workspace_slug: str) -> Membership:
+    """The caller's membership in a workspace. Not a member, or no such workspace: 404 alike."""
+    if not user.is_authenticated:
+        raise not_found("workspace")
+    membership = (
+        Membership.objects.select_related("workspace", "user")
+        .filter(user=user, workspace__slug=workspace_slug)
+        .first()
+    )
+    if membership is None:
+        raise not_found("workspace")
+    return membership
+
+
+def workspace_list_for_user(*, user: User) -> QuerySet[Workspace]:
+    return Workspace.objects.filter(memberships__user=user).order_by("name")
+
+
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
+
+
+def membership_list(*, workspace: Workspace, search: str = "", role: str = "") -> QuerySet[Membership]:
+    queryset = Membership.objects.filter(workspace=workspace).select_related("user")
+    if search:
+        queryset = queryset.filter(Q(user__email__icontains=search) | Q(user__full_name__icontains=search))
+    if role:
+        queryset = queryset.filter(role=role)
+    return queryset.order_by("user__email")
+
+
+def membership_get_in_workspace(*, workspace: Workspace, membership_id) -> Membership:
+    membership = (
+        Membership.objects.select_related("user", "workspace").filter(workspace=workspace, pk=membership_id).first()
+    )
+    if membership is None:
+        raise not_found("member")
+    return membership
+
+
+def owner_count(*, workspace: Workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
+
+
+def invitation_list(*, workspace: Workspace, status: str = InvitationStatus.PENDING) -> QuerySet[Invitation]:
+    queryset = Invitation.objects.filter(workspace=workspace).select_related("invited_by")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at")
+
+
+def invitation_get_in_workspace(*, workspace: Workspace, invitation_id) -> Invitation:
+    invitation = Invitation.objects.filter(workspace=workspace, pk=invitation_id).first()
+    if invitation is None:
+        raise not_found("invitation")
+    return invitation
+
+
+def invitation_get_by_key(*, key) -> Invitation:
+    """The invitation behind a link. The key is a random UUID; a malformed one is simply not found."""
+    try:
+        invitation = Invitation.objects.select_related("workspace", "invited_by").filter(key=key).first()
+    except (ValueError, TypeError, Exception):  # a malformed UUID raises ValidationError from the field
+        invitation = None
+    if invitation is None:
+        raise not_found("invitation")
+    return invitation
+
+
+def invitation_list_for_email(*, email: str) -> QuerySet[Invitation]:
+    """Open invitations addressed to a user, for their home page."""
+    from django.utils import timezone
+
+    return (
+        Invitation.objects.filter(email__iexact=email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        .select_related("workspace", "invited_by")
+        .order_by("-created_at")
+    )

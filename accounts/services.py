@@ -1,0 +1,378 @@
+"""Writes for accounts: sign-up, workspaces, memberships and invitations.
+
+Every function is one operation, takes keyword arguments, runs in a
+transaction and enforces the membership invariants:
+
+- a workspace always has at least one owner;
+- only owners make (or unmake) owners;
+- without manage_members nobody changes anyone else's membership;
+- nobody grants a capability they do not hold.
+
+Permission failures raise DomainError with kind FORBIDDEN.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+
+from project.errors import DomainError, ErrorKind, forbidden
+
+from .models import (
+    CAPABILITIES,
+    ROLE_RANK,
+    Capability,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    User,
+    Workspace,
+)
+
+RESERVED_SLUGS = {"new", "api", "admin", "static", "invitations", "accounts", "w"}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _require_capability(actor: Membership, capability: str, action: str) -> None:
+    if not actor.has_capability(capability):
+        label = Capability(capability).label.lower()
+        raise forbidden(f"You need the “{label}” permission to {action}; ask a workspace admin.")
+
+
+def _require_same_workspace(actor: Membership, workspace_id: int) -> None:
+    if actor.workspace_id != workspace_id:
+        raise DomainError("NOT_FOUND", "No such member in this workspace.", kind=ErrorKind.NOT_FOUND)
+
+
+def _lock_workspace(workspace_id: int) -> Workspace:
+    """Serialises owner changes in one workspace, so two demotions cannot race past the last-owner rule."""
+    return Workspace.objects.select_for_update().get(pk=workspace_id)
+
+
+def _validate_role(role: str, field: str = "role") -> str:
+    if role not in Role.values:
+        raise DomainError("INVALID_ROLE", f"Role must be one of {', '.join(Role.values)}.", field=field)
+    return role
+
+
+def _check_may_confer_role(actor: Membership, role: str) -> None:
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise forbidden("Only an owner can make someone an owner.", code="OWNER_REQUIRED")
+    if ROLE_RANK[role] > actor.rank:
+        raise forbidden("You cannot give someone a role above your own.", code="ROLE_TOO_HIGH")
+
+
+def _check_may_manage(actor: Membership, target: Membership, action: str) -> None:
+    _require_same_workspace(actor, target.workspace_id)
+    _require_capability(actor, Capability.MANAGE_MEMBERS, action)
+    if target.role == Role.OWNER and actor.role != Role.OWNER:
+        raise forbidden("Only an owner can change or remove another owner.", code="OWNER_REQUIRED")
+    if target.rank > actor.rank:
+        raise forbidden("You cannot change a member whose role is above your own.", code="ROLE_TOO_HIGH")
+
+
+def _check_not_last_owner(workspace_id: int, target: Membership, what: str) -> None:
+    if target.role != Role.OWNER:
+        return
+    owners = Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER).count()
+    if owners <= 1:
+        raise DomainError(
+            "LAST_OWNER",
+            f"A workspace needs at least one owner; make someone else an owner before you {what}.",
+            kind=ErrorKind.CONFLICT,
+        )
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "workspace"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-workspace"
+    slug = base
+    while Workspace.objects.filter(slug=slug).exists():
+        slug = f"{base}-{get_random_string(4, 'abcdefghijklmnopqrstuvwxyz0123456789')}"
+    return slug
+
+
+def _membership_create(*, user: User, workspace: Workspace, role: str) -> Membership:
+    """Every new membership goes through here, so per-member resources (the developer token) come with it."""
+    membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+    return membership
+
+
+# ---------------------------------------------------------------- users and workspaces
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, full_name: str = "") -> User:
+    """A new user, with a personal workspace they own."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field="email") from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(
+            "EMAIL_TAKEN", "An account with this e-mail already exists; log in instead.", field="email"
+        )
+    candidate = User(email=email, full_name=full_name.strip())
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise DomainError("WEAK_PASSWORD", " ".join(exc.messages), field="password") from None
+    user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+    personal_name = f"{user.get_short_name()}'s workspace"
+    workspace_create(owner=user, name=personal_name)
+    return user
+
+
+@transaction.atomic
+def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
+    if len(name) > 100:
+        raise DomainError("NAME_TOO_LONG", "Keep the workspace name to 100 characters.", field="name")
+    if slug:
+        slug = slugify(slug)
+        if not slug or slug in RESERVED_SLUGS:
+            raise DomainError("INVALID_SLUG", "Choose a different slug: letters, digits and dashes.", field="slug")
+        if Workspace.objects.filter(slug=slug).exists():
+            raise DomainError("SLUG_TAKEN", "That slug is taken; choose another.", field="slug")
+    workspace = Workspace.objects.create(name=name, slug=slug or _unique_slug(name))
+    _membership_create(user=owner, workspace=workspace, role=Role.OWNER)
+    return workspace
+
+
+@transaction.atomic
+def workspace_rename(*, actor: Membership, name: str) -> Workspace:
+    if not actor.is_admin_or_owner:
+        raise forbidden("Only owners and admins can rename the workspace.")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
+    if len(name) > 100:
+        raise DomainError("NAME_TOO_LONG", "Keep the workspace name to 100 characters.", field="name")
+    workspace = _lock_workspace(actor.workspace_id)
+    workspace.name = name
+    workspace.save(update_fields=["name"])
+    return workspace
+
+
+@transaction.atomic
+def workspace_delete(*, actor: Membership, confirm_name: str) -> None:
+    """Deletes a workspace and everything in it. Owners only, after typing its name."""
+    if actor.role != Role.OWNER:
+        raise forbidden("Only an owner can delete the workspace.", code="OWNER_REQUIRED")
+    workspace = _lock_workspace(actor.workspace_id)
+    if (confirm_name or "").strip() != workspace.name:
+        raise DomainError(
+            "CONFIRMATION_MISMATCH",
+            f"Type the workspace name “{workspace.name}” exactly to confirm.",
+            field="confirm_name",
+        )
+    workspace.delete()
+
+
+# ---------------------------------------------------------------- memberships
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    _validate_role(role)
+    _check_may_manage(actor, membership, "change roles")
+    _check_may_confer_role(actor, role)
+    _lock_workspace(membership.workspace_id)
+    membership.refresh_from_db()
+    if membership.role == role:
+        return membership
+    if role != Role.OWNER:
+        _check_not_last_owner(membership.workspace_id, membership, "change this role")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_set_capabilities(*, actor: Membership, membership: Membership, capabilities: dict) -> Membership:
+    """Turns advanced permissions on or off. Keys not given stay as they are."""
+    unknown = set(capabilities) - set(CAPABILITIES)
+    if unknown:
+        raise DomainError(
+            "UNKNOWN_CAPABILITY",
+            f"Unknown permission {sorted(unknown)[0]!r}; use one of {', '.join(CAPABILITIES)}.",
+            field=sorted(unknown)[0],
+        )
+    _check_may_manage(actor, membership, "change permissions")
+    if membership.pk == actor.pk and not actor.is_admin_or_owner:
+        raise forbidden("You cannot change your own permissions; ask a workspace admin.")
+    changed = []
+    for capability, enabled in capabilities.items():
+        enabled = bool(enabled)
+        if enabled and not actor.has_capability(capability):
+            label = Capability(capability).label.lower()
+            raise forbidden(f"You cannot grant “{label}” because you do not hold it.", code="CAPABILITY_NOT_HELD")
+        if getattr(membership, capability) != enabled:
+            setattr(membership, capability, enabled)
+            changed.append(capability)
+    if changed:
+        membership.save(update_fields=changed)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership) -> None:
+    """Removes a member (or, when actor is the member, leaves the workspace)."""
+    _require_same_workspace(actor, membership.workspace_id)
+    leaving = actor.pk == membership.pk
+    if not leaving:
+        _check_may_manage(actor, membership, "remove members")
+    _lock_workspace(membership.workspace_id)
+    _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
+    membership.delete()
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def _send_invitation_email(invitation: Invitation) -> None:
+    link = settings.SITE_URL + reverse("accounts:invitation", kwargs={"key": invitation.key})
+    inviter = invitation.invited_by.get_full_name() if invitation.invited_by else "A Keyward admin"
+    send_mail(
+        subject=f"You are invited to {invitation.workspace.name} on Keyward",
+        message=(
+            f"{inviter} invited you to join {invitation.workspace.name} as {invitation.get_role_display()}.\n\n"
+            f"Open {link} to accept or decline. Log in (or sign up) with {invitation.email} first.\n"
+            f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def _expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_LIFETIME_DAYS)
+
+
+@transaction.atomic
+def membership_invite(*, actor: Membership, email: str, role: str = Role.MEMBER) -> Invitation:
+    _require_capability(actor, Capability.MANAGE_MEMBERS, "invite members")
+    _validate_role(role)
+    _check_may_confer_role(actor, role)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field="email") from None
+    workspace = actor.workspace
+    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+        raise DomainError("ALREADY_MEMBER", f"{email} is already a member of this workspace.", field="email")
+    pending = Invitation.objects.filter(workspace=workspace, email__iexact=email, status=InvitationStatus.PENDING)
+    # An expired pending invitation is dead weight: retire it so a fresh one can be sent.
+    pending.filter(expires_at__lte=timezone.now()).update(status=InvitationStatus.REVOKED)
+    if pending.exists():
+        raise DomainError(
+            "ALREADY_INVITED", f"{email} already has a pending invitation; resend it instead.", field="email"
+        )
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                workspace=workspace, email=email, role=role, invited_by=actor.user, expires_at=_expiry()
+            )
+    except IntegrityError:  # a concurrent invite of the same address won the race
+        raise DomainError(
+            "ALREADY_INVITED", f"{email} already has a pending invitation; resend it instead.", field="email"
+        ) from None
+    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
+
+
+def _pending_invitation(actor: Membership, invitation: Invitation) -> Invitation:
+    _require_same_workspace(actor, invitation.workspace_id)
+    _require_capability(actor, Capability.MANAGE_MEMBERS, "manage invitations")
+    if invitation.status != InvitationStatus.PENDING:
+        raise DomainError(
+            "INVITATION_CLOSED",
+            f"This invitation was already {invitation.status}; send a new one instead.",
+            kind=ErrorKind.CONFLICT,
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
+    """Sends the invitation again and restarts its 7 days."""
+    _pending_invitation(actor, invitation)
+    invitation.sent_at = timezone.now()
+    invitation.expires_at = _expiry()
+    invitation.save(update_fields=["sent_at", "expires_at"])
+    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
+    _pending_invitation(actor, invitation)
+    invitation.status = InvitationStatus.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return invitation
+
+
+def _open_invitation_for(user: User, invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise DomainError(
+            "INVITATION_USED",
+            f"This invitation was already {invitation.status}; ask for a new one.",
+            kind=ErrorKind.CONFLICT,
+        )
+    if invitation.is_expired:
+        raise DomainError(
+            "INVITATION_EXPIRED",
+            "This invitation has expired; ask a workspace admin to resend it.",
+            kind=ErrorKind.CONFLICT,
+        )
+    if user.email.lower() != invitation.email.lower():
+        raise DomainError(
+            "INVITATION_EMAIL_MISMATCH",
+            f"This invitation is for another e-mail address; you are logged in as {user.email}. "
+            "Log out and log in with the invited address to accept it.",
+            kind=ErrorKind.FORBIDDEN,
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
+    invitation = _open_invitation_for(user, invitation)
+    if Membership.objects.filter(user=user, workspace_id=invitation.workspace_id).exists():
+        raise DomainError(
+            "ALREADY_MEMBER", "You are already a member of this workspace.", kind=ErrorKind.CONFLICT
+        )
+    membership = _membership_create(user=user, workspace=invitation.workspace, role=invitation.role)
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, user: User, invitation: Invitation) -> Invitation:
+    invitation = _open_invitation_for(user, invitation)
+    invitation.status = InvitationStatus.DECLINED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return invitation

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AuthTokensConfig(AppConfig):
+    name = "authtokens"
+    verbose_name = "Auth tokens"

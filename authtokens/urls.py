@@ -1,0 +1,4 @@
+"""Dashboard pages, mounted under /w/<workspace_slug>/."""
+
+app_name = "authtokens"
+urlpatterns = []

@@ -1,0 +1,75 @@
+"""Every API error is JSON `{"code", "message", "fields"}` with a fitting status."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from project.errors import DomainError
+
+DRF_CODES = {
+    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
+    exceptions.AuthenticationFailed: "AUTHENTICATION_FAILED",
+    exceptions.PermissionDenied: "PERMISSION_DENIED",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    exceptions.Throttled: "THROTTLED",
+    exceptions.ParseError: "MALFORMED_REQUEST",
+}
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _flatten(value)
+            return text if key == "non_field_errors" else f"{key}: {text}"
+        return ""
+    if isinstance(detail, list):
+        return _flatten(detail[0]) if detail else ""
+    return str(detail)
+
+
+def _field_errors(detail, prefix="") -> dict:
+    """{"machine": {"fingerprint": ["..."]}} becomes {"machine.fingerprint": ["..."]}."""
+    fields = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                fields.update(_field_errors(value, name))
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for index, item in enumerate(value):
+                    fields.update(_field_errors(item, f"{name}.{index}"))
+            else:
+                fields[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return fields
+
+
+def error_response(code: str, message: str, http_status: int, fields: dict | None = None, headers=None):
+    return Response({"code": code, "message": message, "fields": fields or {}}, status=http_status, headers=headers)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return error_response(exc.code, exc.message, exc.http_status, exc.as_dict()["fields"])
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_errors(exc.detail) if isinstance(exc.detail, dict) else {}
+        fields.pop("non_field_errors", None)
+        message = _flatten(exc.detail) or "The request is invalid."
+        response.data = {"code": "INVALID", "message": message, "fields": fields}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    code = next((c for klass, c in DRF_CODES.items() if isinstance(exc, klass)), "ERROR")
+    response.data = {"code": code, "message": _flatten(exc.detail), "fields": {}}
+    return response

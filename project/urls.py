@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = "Keyward support"
+admin.site.site_title = "Keyward admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("project.api.urls")),
+    path("w/<slug:workspace_slug>/", include("authtokens.urls")),
+    path("w/<slug:workspace_slug>/", include("licensing.urls")),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,76 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+
+from .factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def make_member(db):
+    """make_member(workspace, role="member", **capabilities) -> Membership"""
+
+    def make(workspace, role=Role.MEMBER, email=None, **capabilities):
+        user = UserFactory(email=email) if email else UserFactory()
+        return MembershipFactory(user=user, workspace=workspace, role=role, **capabilities)
+
+    return make
+
+
+@pytest.fixture
+def owner(workspace, make_member):
+    return make_member(workspace, Role.OWNER, email="owner@acme.test")
+
+
+@pytest.fixture
+def admin(workspace, make_member):
+    return make_member(workspace, Role.ADMIN, email="admin@acme.test")
+
+
+@pytest.fixture
+def member(workspace, make_member):
+    return make_member(workspace, Role.MEMBER, email="member@acme.test")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def outsider(other_workspace, make_member):
+    """An owner of another workspace: must see 404 everywhere in `workspace`."""
+    return make_member(other_workspace, Role.OWNER, email="outsider@globex.test")
+
+
+@pytest.fixture
+def client_for(api_client):
+    """client_for(membership_or_user) -> an APIClient logged in as that user (session auth)."""
+
+    def make(who):
+        user = getattr(who, "user", who)
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make
