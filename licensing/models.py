@@ -1,0 +1,165 @@
+"""Products, policies, licenses (seats) and activations (machines)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=100)
+    code = models.SlugField(max_length=50, unique=True, help_text="What the vendor's software sends as `product`.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Policy(models.Model):
+    """How a license behaves: its duration, machine limit, trial, offline lifetime and key format."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies")
+    name = models.CharField(max_length=100, help_text="The plan or edition, e.g. Pro or Enterprise.")
+    duration = models.DurationField(null=True, blank=True, help_text="Empty: licenses never expire.")
+    max_activations = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Machines per license. Empty: unlimited."
+    )
+    trial_days = models.PositiveIntegerField(default=14)
+    offline_lifetime = models.DurationField(
+        default=timedelta(hours=24), help_text="How long an offline certificate stays valid."
+    )
+    heartbeat_interval = models.DurationField(
+        null=True, blank=True, help_text="Machines silent for longer are released. Empty: never."
+    )
+    encrypted = models.BooleanField(
+        default=False, help_text="Show the key once and keep only its hash (it cannot be displayed again)."
+    )
+    key_prefix = models.CharField(max_length=12, blank=True, help_text="e.g. KW: keys look like KW-XXXXX-…")
+    activation_instructions = models.TextField(blank=True, help_text="Shown to customers with their license.")
+    allow_ci = models.BooleanField(default=False, help_text="CI auth tokens may activate licenses of this policy.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["product__name", "name"]
+        verbose_name_plural = "policies"
+
+    def __str__(self):
+        return f"{self.product.name} {self.name}"
+
+
+class LicenseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"  # derived from expires_at, never stored
+
+
+class LicenseSource(models.TextChoices):
+    AUTO = "auto", "Automatic (purchase)"
+    MANUAL = "manual", "Manual (staff)"
+    IMPORT = "import", "Import"
+
+
+METADATA_MAX_BYTES = 4096
+
+
+class License(models.Model):
+    """A seat: a key under a policy, owned by a workspace (or user-less) and assigned to at most one member."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="licenses")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", null=True, blank=True, on_delete=models.CASCADE, related_name="licenses"
+    )
+    assignee = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="licenses"
+    )
+    # The key: an indexed SHA-256 for lookups; the plaintext only when the policy is not encrypted.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    key_suffix = models.CharField(max_length=8, db_index=True, editable=False, help_text="Last characters, for search.")
+    status = models.CharField(
+        max_length=10,
+        choices=[c for c in LicenseStatus.choices if c[0] != LicenseStatus.EXPIRED],
+        default=LicenseStatus.ACTIVE,
+    )
+    source = models.CharField(max_length=10, choices=LicenseSource.choices, default=LicenseSource.MANUAL)
+    is_trial = models.BooleanField(default=False)
+    name = models.CharField(max_length=150, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    validation_count = models.PositiveBigIntegerField(default=0)
+    last_validated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"], condition=Q(is_trial=True), name="one_trial_license_per_workspace"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.policy} …{self.key_suffix}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def effective_status(self) -> str:
+        """Stored status, except that an active license past its expiry is expired."""
+        if self.status == LicenseStatus.ACTIVE and self.is_expired:
+            return LicenseStatus.EXPIRED
+        return self.status
+
+    @property
+    def masked_key(self) -> str:
+        return f"…{self.key_suffix}"
+
+
+class Activation(models.Model):
+    """A machine running the vendor's software under a license."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="activations")
+    fingerprint = models.CharField(max_length=255)
+    name = models.CharField(max_length=150, blank=True)
+    platform = models.CharField(max_length=100, blank=True)
+    membership = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="activations",
+        help_text="Who activated it with an auth token; empty for license-key and CI activations.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["license", "fingerprint"], name="uniq_activation_license_fingerprint")
+        ]
+
+    def __str__(self):
+        return f"{self.name or self.fingerprint} on {self.license}"
+
+
+class LicenseValidationDay(models.Model):
+    """Validation counts per license per day, for the dashboard chart."""
+
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="validation_days")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["license", "day"], name="uniq_validation_day")]
