@@ -1,2 +1,4 @@
+"""Dashboard pages of accounts. (Filled in by the dashboard work.)"""
+
 app_name = "accounts"
 urlpatterns = []

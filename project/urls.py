@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("project.api.urls")),
+    path("compat/dodo/", include("licensing.compat.dodo.urls")),
     path("w/<slug:workspace_slug>/", include("authtokens.urls")),
     path("w/<slug:workspace_slug>/", include("licensing.urls")),
     path("", include("accounts.urls")),
