@@ -221,7 +221,8 @@ def membership_set_capabilities(*, actor: Membership, membership: Membership, ca
     changed = []
     for capability, enabled in capabilities.items():
         enabled = bool(enabled)
-        if enabled and not actor.has_capability(capability):
+        # Only turning a permission on is granting it; re-sending one that is already on is not.
+        if enabled and not getattr(membership, capability) and not actor.has_capability(capability):
             label = Capability(capability).label.lower()
             raise forbidden(f"You cannot grant “{label}” because you do not hold it.", code="CAPABILITY_NOT_HELD")
         if getattr(membership, capability) != enabled:

@@ -1,0 +1,1 @@
+"""Dashboard pages of accounts: one module per area, one small view per POST action."""

@@ -1,0 +1,91 @@
+"""A workspace's overview and settings: rename, leave, delete."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from project.errors import DomainError
+
+from .. import selectors, services
+from ..forms import WorkspaceDeleteForm, WorkspaceRenameForm
+from ..models import Capability, Role
+from ..web import apply_domain_error, workspace_view
+from ._common import show_error
+
+
+@workspace_view
+def workspace_home(request):
+    workspace = request.workspace
+    context = {
+        "member_count": selectors.membership_list(workspace=workspace).count(),
+        "pending_invitation_count": selectors.invitation_list(workspace=workspace).count(),
+        "my_invitations": selectors.invitation_list_for_email(email=request.user.email),
+        "capabilities": [(c.label, request.membership.has_capability(c)) for c in Capability],
+    }
+    return render(request, "accounts/workspace_home.html", context)
+
+
+def _render_settings(request, *, rename_form=None, delete_form=None, status=200):
+    membership = request.membership
+    context = {
+        "rename_form": rename_form or WorkspaceRenameForm(initial={"name": request.workspace.name}),
+        "delete_form": delete_form or WorkspaceDeleteForm(workspace_name=request.workspace.name),
+        "can_rename": membership.is_admin_or_owner,
+        "can_delete": membership.role == Role.OWNER,
+    }
+    return render(request, "accounts/workspace_settings.html", context, status=status)
+
+
+@workspace_view
+def workspace_settings(request):
+    return _render_settings(request)
+
+
+@workspace_view
+@require_POST
+def workspace_rename(request):
+    form = WorkspaceRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            workspace = services.workspace_rename(actor=request.membership, name=form.cleaned_data["name"])
+        except DomainError as error:
+            show_error(request, error, form)
+            return _render_settings(request, rename_form=form, status=error.http_status)
+        messages.success(request, f"Workspace renamed to “{workspace.name}”.")
+        return redirect("accounts:workspace_settings", workspace_slug=workspace.slug)
+    return _render_settings(request, rename_form=form, status=400)
+
+
+@workspace_view
+@require_POST
+def workspace_delete(request):
+    form = WorkspaceDeleteForm(request.POST, workspace_name=request.workspace.name)
+    if form.is_valid():
+        name = request.workspace.name
+        try:
+            services.workspace_delete(
+                actor=request.membership, confirm_name=form.cleaned_data["confirm_name"]
+            )
+        except DomainError as error:
+            show_error(request, error, form)
+            return _render_settings(request, delete_form=form, status=error.http_status)
+        request.session.pop("last_workspace", None)
+        messages.success(request, f"Workspace “{name}” and everything in it was deleted.")
+        return redirect("accounts:home")
+    return _render_settings(request, delete_form=form, status=400)
+
+
+@workspace_view
+@require_http_methods(["GET", "POST"])
+def workspace_leave(request):
+    """GET asks for confirmation; POST leaves."""
+    if request.method == "POST":
+        try:
+            services.membership_remove(actor=request.membership, membership=request.membership)
+        except DomainError as error:
+            apply_domain_error(request, error)
+            return redirect("accounts:workspace_settings", workspace_slug=request.workspace.slug)
+        request.session.pop("last_workspace", None)
+        messages.success(request, f"You left {request.workspace.name}.")
+        return redirect("accounts:home")
+    return render(request, "accounts/workspace_leave.html")
