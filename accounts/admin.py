@@ -1,0 +1,274 @@
+"""Django admin for support staff: users, workspaces, memberships and invitations.
+
+Admin shows everything but changes little, because the membership rules live
+in accounts.services and need an acting member:
+
+- Roles are read-only here. Owner changes go through the dashboard or API, where
+  "a workspace always has an owner" and "only owners make owners" are enforced.
+- Memberships are never added here (they come from sign-up, workspace creation
+  and accepted invitations, which also issue the member's developer token) and
+  never removed one by one here (removal ends the member's token and checks the
+  last-owner rule). Staff may toggle a member's advanced permissions.
+- Workspaces are not created here (a workspace needs an owner). A user who is the
+  last owner of a workspace cannot be deleted: the workspace would be orphaned.
+- Invitations are read-only; the link key is never shown.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Count, Exists, OuterRef
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from .models import CAPABILITIES, Capability, Invitation, Membership, Role, User, Workspace
+
+# ---------------------------------------------------------------- users
+
+
+def _clean_unique_email(form) -> str:
+    email = form.cleaned_data["email"].strip().lower()
+    taken = User.objects.filter(email__iexact=email).exclude(pk=form.instance.pk)
+    if taken.exists():
+        raise forms.ValidationError("A user with this e-mail address already exists.")
+    return email
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+    clean_email = _clean_unique_email
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    clean_email = _clean_unique_email
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = Membership
+    verbose_name = "workspace membership"
+    fields = ("workspace", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("workspace")
+
+
+def _sole_owner_workspaces(users):
+    """Workspaces where one of `users` is the only owner."""
+    other_owner = Membership.objects.filter(workspace=OuterRef("workspace"), role=Role.OWNER).exclude(
+        user__in=users
+    )
+    return Workspace.objects.filter(
+        pk__in=Membership.objects.filter(user__in=users, role=Role.OWNER)
+        .annotate(has_other_owner=Exists(other_owner))
+        .filter(has_other_owner=False)
+        .values("workspace")
+    )
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+    inlines = [UserMembershipInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name",)}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "usable_password", "password1", "password2"),
+                "description": "A user created here has no workspace; invite them to one, "
+                "or let them sign up themselves to get a personal workspace.",
+            },
+        ),
+    )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def get_deleted_objects(self, objs, request):
+        """Lists each workspace the users solely own as protected, so Django refuses the deletion."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        orphaned = [
+            f"Workspace “{workspace}” ({workspace.slug}): this user is its only owner; "
+            "make someone else an owner first."
+            for workspace in _sole_owner_workspaces(list(objs))
+        ]
+        return deleted, counts, perms_needed, [*protected, *orphaned]
+
+
+# ---------------------------------------------------------------- workspaces
+
+
+class WorkspaceMembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "role", "permissions", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    @admin.display(description="Advanced permissions")
+    def permissions(self, membership):
+        return _permissions_label(membership)
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "member_count", "created_at")
+    search_fields = ("name", "slug")
+    list_filter = ("created_at",)
+    date_hierarchy = "created_at"
+    fields = ("name", "slug", "created_at")
+    readonly_fields = ("slug", "created_at")
+    inlines = [WorkspaceMembershipInline]
+    actions = None  # no bulk delete: a workspace is deleted one at a time, after reading what goes with it
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, workspace):
+        return workspace.member_count
+
+    def has_add_permission(self, request):
+        return False  # a workspace needs an owner: users create workspaces from the dashboard or API
+
+
+# ---------------------------------------------------------------- memberships
+
+
+def _permissions_label(membership) -> str:
+    if membership.is_admin_or_owner:
+        return "all (by role)"
+    held = [Capability(capability).label for capability in CAPABILITIES if getattr(membership, capability)]
+    return ", ".join(held) or "—"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "workspace", "role", "permissions", "created_at")
+    list_filter = ("role", *CAPABILITIES)
+    search_fields = ("user__email", "user__full_name", "workspace__name", "workspace__slug")
+    list_select_related = ("user", "workspace")
+    readonly_fields = ("user", "workspace", "role", "created_at")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("user", "workspace", "role", "created_at"),
+                "description": "Roles change in the dashboard or API, where the owner rules are enforced "
+                "(a workspace always keeps an owner; only owners make owners).",
+            },
+        ),
+        (
+            "Advanced permissions",
+            {
+                "fields": CAPABILITIES,
+                "description": "Owners and admins hold every permission whatever these say; "
+                "for members, each toggle grants one.",
+            },
+        ),
+    )
+    actions = None
+
+    @admin.display(description="Advanced permissions")
+    def permissions(self, membership):
+        return _permissions_label(membership)
+
+    def has_add_permission(self, request):
+        return False
+
+    # Deleting a membership here would skip the last-owner rule and leave the member's token
+    # behind, so there is no delete button or page. The delete permission itself stays, because
+    # deleting a user or workspace deletes its memberships and Django checks it for them.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_delete": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self.message_user(
+            request,
+            "Members are removed from the workspace's members page or the API, "
+            "where the last-owner rule is checked.",
+            messages.ERROR,
+        )
+        return redirect("admin:accounts_membership_change", object_id)
+
+
+# ---------------------------------------------------------------- invitations
+
+
+class ExpiredFilter(admin.SimpleListFilter):
+    title = "expired"
+    parameter_name = "expired"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Expired"), ("no", "Not expired")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(expires_at__lte=now)
+        if self.value() == "no":
+            return queryset.filter(expires_at__gt=now)
+        return queryset
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "workspace", "role", "status", "expires_at", "invited_by", "created_at")
+    list_filter = ("status", "role", ExpiredFilter, "created_at")
+    search_fields = ("email", "workspace__name", "workspace__slug", "invited_by__email")
+    list_select_related = ("workspace", "invited_by")
+    date_hierarchy = "created_at"
+    # `key` is left out on purpose: it is the invitation link.
+    fields = (
+        "email",
+        "workspace",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "responded_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # invitations are sent by members (they need an inviter and an e-mail)
+
+    def has_change_permission(self, request, obj=None):
+        return False
