@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
+from authtokens import services as authtoken_services
 from project.errors import DomainError, ErrorKind, forbidden
 
 from .models import (
@@ -109,6 +110,7 @@ def _unique_slug(name: str) -> str:
 def _membership_create(*, user: User, workspace: Workspace, role: str) -> Membership:
     """Every new membership goes through here, so per-member resources (the developer token) come with it."""
     membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+    authtoken_services.developer_token_issue(membership=membership)
     return membership
 
 
@@ -242,6 +244,7 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         _check_may_manage(actor, membership, "remove members")
     _lock_workspace(membership.workspace_id)
     _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
+    authtoken_services.developer_token_end(membership=membership, actor=actor.user)
     membership.delete()
 
 

@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "authtokens.api.authentication.DeprecationHeaderMiddleware",  # Sunset/Warning headers for legacy tokens
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -131,9 +132,12 @@ SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so unauthenticated requests get 401 with `WWW-Authenticate: Bearer`.
+        "authtokens.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Like IsAuthenticated, plus CI tokens on the views that opt in with allow_ci_token = True.
+    "DEFAULT_PERMISSION_CLASSES": ["authtokens.api.authentication.IsAuthenticatedOrCIToken"],
     "DEFAULT_PAGINATION_CLASS": "project.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -166,3 +170,15 @@ LOGGING = {
 }
 
 INVITATION_LIFETIME_DAYS = 7
+
+# Secret scanning (leak reports): the partner's ECDSA P-256 public keys, as JSON {"key id": "PEM", ...}
+# or the path of a file holding that JSON. Empty: every report is refused.
+SECRET_SCANNING_PUBLIC_KEYS = env.str("SECRET_SCANNING_PUBLIC_KEYS", default="", multiline=True)
+# Auth token usage telemetry: 0 writes every use at once (one upsert per request); N > 0 buffers
+# uses in the cache and writes each token's counts at most once per N seconds (authtokens/usage.py).
+AUTH_TOKEN_USAGE_BUFFER_SECONDS = env.int("AUTH_TOKEN_USAGE_BUFFER_SECONDS", default=0)
+
+# Ed25519 key that signs offline certificates: PEM, or base64 of the raw 32-byte private key.
+# Without it, DEBUG generates one into SIGNING_KEY_FILE (git-ignored); with DEBUG off it is required.
+SIGNING_KEY = env.str("SIGNING_KEY", default="", multiline=True)
+SIGNING_KEY_FILE = env.path("SIGNING_KEY_FILE", default=BASE_DIR / "signing_key.pem")

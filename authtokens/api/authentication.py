@@ -1,0 +1,155 @@
+"""`Authorization: Bearer <token>` for the REST API, and the rules for what each token kind may reach.
+
+Contract for API views (see also accounts.api.base.WorkspaceAPIView):
+
+- A developer token authenticates as its member's user (`request.user`), with
+  `request.auth` set to the AuthToken. On a workspace URL it acts only in its
+  own workspace: any other workspace answers 404.
+- A CI token has no user: `request.user` is anonymous and `request.auth` is the
+  AuthToken. It reaches only views that declare `allow_ci_token = True`; every
+  other view answers 403 CI_TOKEN_NOT_ALLOWED before the view runs.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.http import http_date
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from accounts import selectors as account_selectors
+from accounts.models import Membership, Workspace
+from project.errors import DomainError, ErrorKind, not_found
+
+from .. import selectors, services
+from ..models import AuthToken, TokenKind
+
+KEYWORD = "bearer"
+
+
+class TokenRejected(DomainError, exceptions.AuthenticationFailed):
+    """A bad token. A DomainError, so the API answers with its own code (TOKEN_INVALID, LEGACY_TOKEN_SUNSET);
+    an AuthenticationFailed, so DRF handles it as a failed authentication (401, anonymous request)."""
+
+    def __init__(self, error: DomainError):
+        super().__init__(error.code, error.message, kind=error.kind, field=error.field)
+
+
+class CITokenForbidden(DomainError, exceptions.PermissionDenied):
+    def __init__(self):
+        super().__init__(
+            "CI_TOKEN_NOT_ALLOWED",
+            "CI tokens can only read license status and parameters; "
+            "use a developer token or log in to do this.",
+            kind=ErrorKind.FORBIDDEN,
+        )
+
+
+def parse_bearer(header: str | None) -> str | None:
+    """The token in an `Authorization: Bearer <token>` header value.
+
+    None when the header is absent or uses another scheme; "" when it is Bearer without a token.
+    """
+    parts = (header or "").split()
+    if not parts or parts[0].lower() != KEYWORD:
+        return None
+    return parts[1] if len(parts) == 2 else ""
+
+
+def client_ip(request) -> str | None:
+    """The caller's address as the server saw it.
+
+    Behind a reverse proxy, have the proxy (or gunicorn's forwarded-allow-ips) set REMOTE_ADDR.
+    """
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def deprecation_headers(token: AuthToken) -> dict[str, str]:
+    """Headers that warn a client its legacy token stops working at the sunset date ({} for other tokens)."""
+    if not token.is_legacy or token.sunset_at is None:
+        return {}
+    when = f"{token.sunset_at:%Y-%m-%d}"
+    fix = (
+        "reset your developer token"
+        if token.kind == TokenKind.DEVELOPER
+        else "ask an admin for a new CI token"
+    )
+    return {
+        "Sunset": http_date(token.sunset_at.timestamp()),
+        "Warning": f'299 keyward "This legacy auth token stops working on {when}; '
+        f'{fix} on the Auth tokens page."',
+    }
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """Resolves the token, refuses CI tokens on views that do not allow them, and counts the use."""
+
+    def authenticate(self, request):
+        raw = parse_bearer(request.META.get("HTTP_AUTHORIZATION"))
+        if raw is None:
+            return None  # not ours: let session authentication try
+        try:
+            token = selectors.token_resolve(raw_token=raw)
+        except DomainError as error:
+            raise TokenRejected(error) from None
+        view = (request.parser_context or {}).get("view")
+        if token.is_ci and not getattr(view, "allow_ci_token", False):
+            raise CITokenForbidden()
+        services.token_record_use(token=token, ip=client_ip(request))
+        request._request.auth_token = token  # read by DeprecationHeaderMiddleware
+        user = token.membership.user if token.kind == TokenKind.DEVELOPER else AnonymousUser()
+        return user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+def request_token(request) -> AuthToken | None:
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, AuthToken) else None
+
+
+class IsAuthenticatedOrCIToken(BasePermission):
+    """The default permission: a logged-in user or a developer token, or a CI token (which the authentication
+    class has already limited to views with allow_ci_token)."""
+
+    def has_permission(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return True
+        token = request_token(request)
+        return token is not None and token.is_ci
+
+
+def workspace_principal(*, request, view, workspace_slug: str) -> tuple[Membership | None, Workspace]:
+    """(membership, workspace) of the caller on a workspace URL, or 404.
+
+    Session or developer token: the caller's membership (a developer token only in its own workspace).
+    CI token: (None, its workspace), and only on views with allow_ci_token.
+    """
+    token = request_token(request)
+    if token is None:
+        membership = account_selectors.membership_get(user=request.user, workspace_slug=workspace_slug)
+        return membership, membership.workspace
+    if token.workspace.slug != workspace_slug:
+        raise not_found("workspace")
+    if token.is_ci:
+        if not getattr(view, "allow_ci_token", False):
+            raise CITokenForbidden()
+        return None, token.workspace
+    return token.membership, token.membership.workspace
+
+
+class DeprecationHeaderMiddleware:
+    """Adds deprecation_headers() to every response of a request authenticated with a legacy token."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        token = getattr(request, "auth_token", None)
+        if token is not None:
+            for name, value in deprecation_headers(token).items():
+                response.headers.setdefault(name, value)
+        return response
