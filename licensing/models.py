@@ -10,7 +10,9 @@ from django.utils import timezone
 
 class Product(models.Model):
     name = models.CharField(max_length=100)
-    code = models.SlugField(max_length=50, unique=True, help_text="What the vendor's software sends as `product`.")
+    code = models.SlugField(
+        max_length=50, unique=True, help_text="What the vendor's software sends as `product`."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -41,7 +43,13 @@ class Policy(models.Model):
     )
     key_prefix = models.CharField(max_length=12, blank=True, help_text="e.g. KW: keys look like KW-XXXXX-…")
     activation_instructions = models.TextField(blank=True, help_text="Shown to customers with their license.")
-    allow_ci = models.BooleanField(default=False, help_text="CI auth tokens may activate licenses of this policy.")
+    allow_ci = models.BooleanField(
+        default=False, help_text="CI auth tokens may activate licenses of this policy."
+    )
+    trial_available = models.BooleanField(
+        default=False,
+        help_text="A workspace without any license may start one trial of this policy (lasting trial_days).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -69,7 +77,7 @@ METADATA_MAX_BYTES = 4096
 
 
 class License(models.Model):
-    """A seat: a key under a policy, owned by a workspace (or user-less) and assigned to at most one member."""
+    """A seat: a key under a policy, owned by a workspace (or user-less), assigned to at most one member."""
 
     public_id = models.CharField(max_length=32, unique=True, editable=False)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="licenses")
@@ -79,10 +87,13 @@ class License(models.Model):
     assignee = models.ForeignKey(
         "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="licenses"
     )
+    assigned_at = models.DateTimeField(null=True, blank=True)
     # The key: an indexed SHA-256 for lookups; the plaintext only when the policy is not encrypted.
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key = models.CharField(max_length=128, null=True, blank=True, editable=False)
-    key_suffix = models.CharField(max_length=8, db_index=True, editable=False, help_text="Last characters, for search.")
+    key_suffix = models.CharField(
+        max_length=8, db_index=True, editable=False, help_text="Last characters, for search."
+    )
     status = models.CharField(
         max_length=10,
         choices=[c for c in LicenseStatus.choices if c[0] != LicenseStatus.EXPIRED],
@@ -137,7 +148,11 @@ class Activation(models.Model):
     name = models.CharField(max_length=150, blank=True)
     platform = models.CharField(max_length=100, blank=True)
     membership = models.ForeignKey(
-        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="activations",
+        "accounts.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activations",
         help_text="Who activated it with an auth token; empty for license-key and CI activations.",
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -146,7 +161,9 @@ class Activation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["license", "fingerprint"], name="uniq_activation_license_fingerprint")
+            models.UniqueConstraint(
+                fields=["license", "fingerprint"], name="uniq_activation_license_fingerprint"
+            )
         ]
 
     def __str__(self):
@@ -163,3 +180,6 @@ class LicenseValidationDay(models.Model):
     class Meta:
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["license", "day"], name="uniq_validation_day")]
+
+    def __str__(self):
+        return f"{self.day}: {self.count}"

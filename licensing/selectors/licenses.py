@@ -1,0 +1,279 @@
+"""Reads for licenses. Workspace reads always take the workspace; `staff_*` reads are staff-only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Membership, Workspace
+from project.errors import DomainError, not_found
+
+from ..models import Activation, License, LicenseStatus, LicenseValidationDay, Policy, Product
+
+UNASSIGNED = "none"
+
+
+def _base() -> QuerySet[License]:
+    return License.objects.select_related("policy__product", "workspace", "assignee__user")
+
+
+def status_q(status: str) -> Q:
+    """SQL for an effective status: expired is an active license past its expiry."""
+    now = timezone.now()
+    if status == LicenseStatus.EXPIRED:
+        return Q(status=LicenseStatus.ACTIVE, expires_at__lte=now)
+    if status == LicenseStatus.ACTIVE:
+        return Q(status=LicenseStatus.ACTIVE) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return Q(status=status)
+
+
+def _product_q(product) -> Q:
+    if isinstance(product, Product):
+        return Q(policy__product=product)
+    if isinstance(product, int) or (isinstance(product, str) and product.isdigit()):
+        return Q(policy__product_id=int(product))
+    return Q(policy__product__code=product)
+
+
+def _search_q(search: str) -> Q:
+    """The key's last characters (what support reads out), or the name, or the public id."""
+    search = search.strip()
+    query = Q(name__icontains=search) | Q(public_id=search)
+    if len(search) <= len("XXXX"):
+        query |= Q(key_suffix__iendswith=search)
+    else:
+        query |= Q(key__iendswith=search)  # only keys whose plaintext is kept can match a longer tail
+    return query
+
+
+def _filter(queryset, *, status=None, product=None, search=None) -> QuerySet[License]:
+    if status:
+        queryset = queryset.filter(status_q(status))
+    if product:
+        queryset = queryset.filter(_product_q(product))
+    if search and search.strip():
+        queryset = queryset.filter(_search_q(search))
+    return queryset
+
+
+def _held_by(membership) -> Q:
+    """A member's own seats plus the workspace's shared (unassigned) trial."""
+    return Q(assignee=membership) | Q(is_trial=True, assignee__isnull=True)
+
+
+def license_list(
+    *,
+    workspace: Workspace,
+    status: str | None = None,
+    product=None,
+    assignee=None,
+    search: str | None = None,
+    holder: Membership | None = None,
+) -> QuerySet[License]:
+    """A workspace's licenses, with `activation_count`.
+
+    `assignee` is a Membership, a membership id, or "none" for free seats;
+    `holder` limits the list to what one member holds (for members who cannot
+    manage licenses).
+    """
+    queryset = _filter(_base().filter(workspace=workspace), status=status, product=product, search=search)
+    if assignee == UNASSIGNED:
+        queryset = queryset.filter(assignee__isnull=True)
+    elif assignee:
+        queryset = queryset.filter(assignee=assignee)
+    if holder is not None:
+        queryset = queryset.filter(_held_by(holder))
+    return queryset.annotate(activation_count=Count("activations")).order_by("-created_at", "-pk")
+
+
+def license_get(*, workspace: Workspace, public_id: str) -> License:
+    license = _base().filter(workspace=workspace, public_id=public_id).first()
+    if license is None:
+        raise not_found("license")
+    return license
+
+
+def license_get_with_activations(*, workspace: Workspace, public_id: str) -> License:
+    license = (
+        _base()
+        .prefetch_related(
+            Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
+        )
+        .filter(workspace=workspace, public_id=public_id)
+        .first()
+    )
+    if license is None:
+        raise not_found("license")
+    return license
+
+
+def activation_get(*, license: License, public_id: str) -> Activation:
+    activation = (
+        Activation.objects.select_related("license").filter(license=license, public_id=public_id).first()
+    )
+    if activation is None:
+        raise not_found("activation")
+    return activation
+
+
+def staff_license_list(
+    *,
+    workspace=None,
+    status: str | None = None,
+    product=None,
+    policy=None,
+    source: str | None = None,
+    search: str | None = None,
+) -> QuerySet[License]:
+    """Every license, for staff. `workspace` is a Workspace, its slug, or "none" for user-less keys."""
+    queryset = _filter(_base(), status=status, product=product, search=search)
+    if workspace == UNASSIGNED:
+        queryset = queryset.filter(workspace__isnull=True)
+    elif isinstance(workspace, Workspace):
+        queryset = queryset.filter(workspace=workspace)
+    elif workspace:
+        queryset = queryset.filter(workspace__slug=workspace)
+    if policy:
+        queryset = queryset.filter(policy_id=policy)
+    if source:
+        queryset = queryset.filter(source=source)
+    return queryset.order_by("-created_at", "-pk")
+
+
+def staff_license_get(*, public_id: str) -> License:
+    license = _base().filter(public_id=public_id).first()
+    if license is None:
+        raise not_found("license")
+    return license
+
+
+def _usable_first() -> Case:
+    """Orders a member's licenses: usable, then suspended, then expired, then revoked."""
+    now = timezone.now()
+    return Case(
+        When(
+            Q(status=LicenseStatus.ACTIVE) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
+            then=Value(0),
+        ),
+        When(status=LicenseStatus.SUSPENDED, then=Value(1)),
+        When(status=LicenseStatus.ACTIVE, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def license_for_member(*, membership: Membership, product=None) -> License | None:
+    """The license a member runs the software under, in one query.
+
+    Their own assigned license wins; without one, the workspace's shared trial
+    counts. A usable license is preferred, but a suspended, expired or revoked
+    one is still returned (rather than None) so the caller can say why it
+    fails; None means nothing is assigned. `product` is a Product or its code.
+    """
+    queryset = (
+        _base()
+        .filter(workspace_id=membership.workspace_id)
+        .filter(Q(assignee=membership) | Q(is_trial=True, assignee__isnull=True))
+    )
+    if product:
+        queryset = queryset.filter(_product_q(product))
+    return queryset.annotate(rank=_usable_first()).order_by("is_trial", "rank", "-created_at").first()
+
+
+def license_list_for_member(*, membership: Membership) -> list[License]:
+    """Everything a member holds (their seats and the workspace trial), with activations, for My License."""
+    return list(
+        _base()
+        .filter(workspace_id=membership.workspace_id)
+        .filter(_held_by(membership))
+        .prefetch_related(
+            Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
+        )
+        .annotate(rank=_usable_first())
+        .order_by("is_trial", "rank", "-created_at")
+    )
+
+
+def license_for_ci(*, workspace: Workspace, product=None) -> License | None:
+    """The license a CI token of this workspace would run under: one whose policy allows CI, usable first."""
+    queryset = _base().filter(workspace=workspace, policy__allow_ci=True)
+    if product:
+        queryset = queryset.filter(_product_q(product))
+    return queryset.annotate(rank=_usable_first()).order_by("rank", "-created_at").first()
+
+
+def license_seats_by_membership(*, workspace: Workspace, memberships) -> dict[int, list[License]]:
+    """{membership id: [licenses assigned to them]} in one query, for the members page."""
+    ids = [m.pk if isinstance(m, Membership) else m for m in memberships]
+    seats = {membership_id: [] for membership_id in ids}
+    for license in _base().filter(workspace=workspace, assignee_id__in=ids).order_by("policy__product__name"):
+        seats[license.assignee_id].append(license)
+    return seats
+
+
+def license_assignable(*, workspace: Workspace) -> QuerySet[License]:
+    """Free seats that can be handed out: unassigned, not revoked, not the shared trial."""
+    return (
+        _base()
+        .filter(workspace=workspace, assignee__isnull=True, is_trial=False)
+        .exclude(status=LicenseStatus.REVOKED)
+        .order_by("policy__product__name", "policy__name", "created_at")
+    )
+
+
+def workspace_has_licenses(*, workspace: Workspace) -> bool:
+    return License.objects.filter(workspace=workspace).exists()
+
+
+def workspace_trial(*, workspace: Workspace) -> License | None:
+    return _base().filter(workspace=workspace, is_trial=True).first()
+
+
+def license_product_choices(*, workspace: Workspace) -> QuerySet[Product]:
+    return Product.objects.filter(policies__licenses__workspace=workspace).distinct().order_by("name")
+
+
+def license_validation_days(*, license: License, days: int = 30) -> list[tuple]:
+    """[(date, count)] for the last `days` days, oldest first, with zero for days without validations."""
+    today = timezone.now().date()
+    start = today - timedelta(days=days - 1)
+    counts = dict(
+        LicenseValidationDay.objects.filter(license=license, day__gte=start).values_list("day", "count")
+    )
+    return [(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0)) for i in range(days)]
+
+
+def license_status_counts(*, workspace: Workspace) -> dict[str, int]:
+    """How many licenses per effective status, in one query."""
+    aggregates = {status: Count("pk", filter=status_q(status)) for status in LicenseStatus.values}
+    aggregates["assigned"] = Count("pk", filter=Q(assignee__isnull=False))
+    aggregates["unassigned"] = Count(
+        "pk", filter=Q(assignee__isnull=True, is_trial=False) & ~Q(status=LicenseStatus.REVOKED)
+    )
+    aggregates["total"] = Count("pk")
+    return License.objects.filter(workspace=workspace).aggregate(**aggregates)
+
+
+def staff_workspace_get(*, slug) -> Workspace:
+    """A workspace named in a staff request; a wrong slug is bad input (400), not a missing page."""
+    workspace = Workspace.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+    if workspace is None:
+        raise DomainError("WORKSPACE_NOT_FOUND", "No workspace has this slug; check it.", field="workspace")
+    return workspace
+
+
+def product_list() -> QuerySet[Product]:
+    return Product.objects.order_by("name")
+
+
+def policy_list(*, product=None) -> QuerySet[Policy]:
+    queryset = Policy.objects.select_related("product")
+    if isinstance(product, Product):
+        queryset = queryset.filter(product=product)
+    elif isinstance(product, int) or (isinstance(product, str) and product.isdigit()):
+        queryset = queryset.filter(product_id=int(product))
+    elif product:
+        queryset = queryset.filter(product__code=product)
+    return queryset.order_by("product__name", "name")
