@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from licensing.views import member_seat_context
 from project.errors import DomainError
 
 from .. import selectors, services
@@ -88,6 +89,10 @@ def _render_members(request, *, invite_form=None, status=200):
         "offered_roles": [(r, Role(r).label) for r in offered_roles],
         "invitations": selectors.invitation_list(workspace=request.workspace),
     }
+    # Users & licenses: each row shows the member's seat, with assign/unassign for license managers.
+    context.update(
+        member_seat_context(workspace=request.workspace, actor=viewer, memberships=list(page.object_list))
+    )
     return render(request, "accounts/members.html", context, status=status)
 
 
