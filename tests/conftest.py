@@ -11,6 +11,21 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def signing_key_text():
+    """One Ed25519 key per test session signs offline certificates (base64 of the raw 32 bytes)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(settings, signing_key_text):
+    settings.SIGNING_KEY = signing_key_text
+
+
 @pytest.fixture
 def password():
     return PASSWORD

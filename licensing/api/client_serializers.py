@@ -1,0 +1,261 @@
+"""Input and output shapes of the public client API (license keys, auth-token activation, heartbeats).
+
+Inputs are strict: a number where a string belongs is a 400 naming the field,
+not silently turned into text.
+"""
+
+from rest_framework import serializers
+
+from ..keys import KEY_MAX_LENGTH
+from ..services.activation import (
+    FINGERPRINT_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    PLATFORM_MAX_LENGTH,
+    PRODUCT_MAX_LENGTH,
+)
+
+ACTIVATION_ID_MAX_LENGTH = 32
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+def _key_field():
+    return StrictCharField(max_length=KEY_MAX_LENGTH, help_text="The license key.")
+
+
+def _fingerprint_field(**kwargs):
+    return StrictCharField(
+        max_length=FINGERPRINT_MAX_LENGTH, help_text="A stable identifier of the machine.", **kwargs
+    )
+
+
+def _activation_id_field(**kwargs):
+    return StrictCharField(
+        max_length=ACTIVATION_ID_MAX_LENGTH, help_text="An activation id (act_...).", **kwargs
+    )
+
+
+def _product_field(**kwargs):
+    return StrictCharField(max_length=PRODUCT_MAX_LENGTH, help_text="The product code.", **kwargs)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class ClientLicenseValidateInput(serializers.Serializer):
+    key = _key_field()
+    fingerprint = _fingerprint_field(required=False, allow_blank=True)
+    activation_id = _activation_id_field(required=False, allow_blank=True)
+    product = _product_field(required=False, allow_blank=True)
+
+
+class ClientLicenseActivateInput(serializers.Serializer):
+    key = _key_field()
+    fingerprint = _fingerprint_field()
+    name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True, default="")
+    platform = StrictCharField(max_length=PLATFORM_MAX_LENGTH, required=False, allow_blank=True, default="")
+    product = _product_field(required=False, allow_blank=True)
+
+
+class ClientLicenseDeactivateInput(serializers.Serializer):
+    key = _key_field()
+    activation_id = _activation_id_field()
+
+
+class ClientHeartbeatInput(serializers.Serializer):
+    activation_id = _activation_id_field()
+
+
+class ClientMachineInput(serializers.Serializer):
+    fingerprint = _fingerprint_field()
+    name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True, default="")
+    platform = StrictCharField(max_length=PLATFORM_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class ClientTokenActivateInput(serializers.Serializer):
+    product = _product_field()
+    machine = ClientMachineInput()
+    ci = StrictBooleanField(required=False, default=False)
+
+
+class ClientInfoQuery(serializers.Serializer):
+    product = _product_field(required=False, allow_blank=True)
+    fingerprint = _fingerprint_field(required=False, allow_blank=True)
+
+
+# ---------------------------------------------------------------- outputs
+
+
+class ClientLicenseOutput(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    status = serializers.CharField(source="effective_status")
+    product = serializers.CharField(source="policy.product.code")
+    product_name = serializers.CharField(source="policy.product.name")
+    plan = serializers.CharField(source="policy.name")
+    name = serializers.CharField()
+    key_suffix = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    max_activations = serializers.IntegerField(source="policy.max_activations", allow_null=True)
+    heartbeat_interval_seconds = serializers.SerializerMethodField()
+    metadata = serializers.JSONField()
+
+    def get_heartbeat_interval_seconds(self, license) -> int | None:
+        interval = license.policy.heartbeat_interval
+        return int(interval.total_seconds()) if interval is not None else None
+
+
+class ClientActivationOutput(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    fingerprint = serializers.CharField()
+    name = serializers.CharField()
+    platform = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_heartbeat_at = serializers.DateTimeField(allow_null=True)
+
+
+class ClientValidationOutput(serializers.Serializer):
+    valid = serializers.BooleanField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    license = ClientLicenseOutput(allow_null=True)
+    activation = ClientActivationOutput(allow_null=True)
+
+
+class ClientLicenseActivateOutput(serializers.Serializer):
+    activated = serializers.BooleanField()
+    activation = ClientActivationOutput()
+    license = ClientLicenseOutput()
+    certificate = serializers.CharField(
+        help_text="Offline certificate: cert/<base64url payload>.<signature>."
+    )
+    certificate_expires_at = serializers.IntegerField(
+        help_text="Unix time after which the certificate is void."
+    )
+
+
+class ClientLicenseDeactivateOutput(serializers.Serializer):
+    deactivated = serializers.BooleanField()
+    activation_id = serializers.CharField()
+
+
+class ClientHeartbeatOutput(serializers.Serializer):
+    activation = ClientActivationOutput()
+    license_status = serializers.CharField()
+    next_heartbeat_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class ClientPublicKeyOutput(serializers.Serializer):
+    algorithm = serializers.CharField()
+    certificate_format = serializers.CharField()
+    public_key_pem = serializers.CharField()
+    public_key = serializers.CharField(
+        help_text="The raw 32-byte Ed25519 public key, base64url without padding."
+    )
+
+
+class ClientWorkspaceOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ClientMemberOutput(serializers.Serializer):
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.get_full_name")
+
+
+class ClientTokenOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    last4 = serializers.CharField()
+
+
+class ClientEditionOutput(serializers.Serializer):
+    product = serializers.CharField(source="policy.product.code")
+    product_name = serializers.CharField(source="policy.product.name")
+    plan = serializers.CharField(source="policy.name")
+
+
+class ClientTokenActivateOutput(serializers.Serializer):
+    activated = serializers.BooleanField()
+    license = ClientLicenseOutput()
+    activation = ClientActivationOutput()
+    workspace = ClientWorkspaceOutput(allow_null=True)
+    member = ClientMemberOutput(allow_null=True, help_text="Null for a CI token.")
+    token = ClientTokenOutput()
+    expires_at = serializers.DateTimeField(
+        help_text="When the certificate expires: activate again before then."
+    )
+    certificate = serializers.CharField()
+
+
+class ClientInfoOutput(serializers.Serializer):
+    edition = ClientEditionOutput(allow_null=True)
+    is_license_activated = serializers.BooleanField()
+    license_status = serializers.CharField(allow_null=True)
+    license_expires_at = serializers.DateTimeField(allow_null=True)
+    license = ClientLicenseOutput(allow_null=True)
+    workspace = ClientWorkspaceOutput()
+    member = ClientMemberOutput(allow_null=True)
+    token = ClientTokenOutput()
+
+
+# ---------------------------------------------------------------- fast output for the hot path
+# validate and activate run on every start of the vendor's software; building their bodies with the
+# serializers above costs as much as the rest of the request. These functions produce the very same
+# JSON (tests/licensing/test_client_license_keys.py compares them) and the serializers stay the schema.
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value):
+    return _DATETIME.to_representation(value) if value is not None else None
+
+
+def license_data(license) -> dict:
+    policy = license.policy
+    interval = policy.heartbeat_interval
+    return {
+        "id": license.public_id,
+        "status": license.effective_status,
+        "product": policy.product.code,
+        "product_name": policy.product.name,
+        "plan": policy.name,
+        "name": license.name,
+        "key_suffix": license.key_suffix,
+        "expires_at": _datetime(license.expires_at),
+        "max_activations": policy.max_activations,
+        "heartbeat_interval_seconds": int(interval.total_seconds()) if interval is not None else None,
+        "metadata": license.metadata,
+    }
+
+
+def activation_data(activation) -> dict:
+    return {
+        "id": activation.public_id,
+        "fingerprint": activation.fingerprint,
+        "name": activation.name,
+        "platform": activation.platform,
+        "created_at": _datetime(activation.created_at),
+        "last_heartbeat_at": _datetime(activation.last_heartbeat_at),
+    }
+
+
+def validation_data(result) -> dict:
+    return {
+        "valid": result.valid,
+        "code": result.code,
+        "message": result.message,
+        "license": license_data(result.license) if result.license is not None else None,
+        "activation": activation_data(result.activation) if result.activation is not None else None,
+    }

@@ -1,0 +1,203 @@
+"""The public client API: what the vendor's software calls when it starts.
+
+License-key endpoints take no account credential: the key (or the activation
+id) is the credential, and any Authorization header is ignored, because some
+SDKs send one on every call. Auth-token endpoints read `Authorization: Bearer`.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from authtokens import selectors as token_selectors
+from authtokens import services as token_services
+from authtokens.api.authentication import client_ip, deprecation_headers, parse_bearer
+from project.errors import DomainError, ErrorKind
+
+from .. import certificates
+from ..selectors import activation as selectors
+from ..services import activation as services
+from . import client_serializers as s
+
+
+class PublicClientView(APIView):
+    """No session, no token: the request body carries the credential."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def parse(self, serializer_class, data):
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def _certificate_fields(license, activation) -> dict:
+    payload = certificates.certificate_payload(license=license, activation=activation)
+    return {
+        "certificate": certificates.certificate_sign(payload),
+        "certificate_expires_at": payload["expires_at"],
+    }
+
+
+# ---------------------------------------------------------------- license key flow
+
+
+class LicenseValidateView(PublicClientView):
+    @extend_schema(request=s.ClientLicenseValidateInput, responses=s.ClientValidationOutput, tags=["client"])
+    def post(self, request):
+        data = self.parse(s.ClientLicenseValidateInput, request.data)
+        result = services.license_key_validate(
+            key=data["key"],
+            fingerprint=data.get("fingerprint") or None,
+            activation_id=data.get("activation_id") or None,
+            product=data.get("product") or None,
+        )
+        return Response(s.validation_data(result))
+
+
+class LicenseActivateView(PublicClientView):
+    @extend_schema(
+        request=s.ClientLicenseActivateInput, responses=s.ClientLicenseActivateOutput, tags=["client"]
+    )
+    def post(self, request):
+        data = self.parse(s.ClientLicenseActivateInput, request.data)
+        activation = services.license_key_activate(
+            key=data["key"],
+            name=data["name"],
+            fingerprint=data["fingerprint"],
+            platform=data["platform"],
+            product=data.get("product") or None,
+        )
+        license = activation.license
+        body = {
+            "activated": True,
+            "activation": s.activation_data(activation),
+            "license": s.license_data(license),
+            **_certificate_fields(license, activation),
+        }
+        return Response(
+            body,
+            status=status.HTTP_201_CREATED if activation.is_new else status.HTTP_200_OK,
+        )
+
+
+class LicenseDeactivateView(PublicClientView):
+    @extend_schema(
+        request=s.ClientLicenseDeactivateInput, responses=s.ClientLicenseDeactivateOutput, tags=["client"]
+    )
+    def post(self, request):
+        data = self.parse(s.ClientLicenseDeactivateInput, request.data)
+        services.license_key_deactivate(key=data["key"], activation_id=data["activation_id"])
+        return Response(
+            s.ClientLicenseDeactivateOutput(
+                {"deactivated": True, "activation_id": data["activation_id"]}
+            ).data
+        )
+
+
+class HeartbeatView(PublicClientView):
+    @extend_schema(request=s.ClientHeartbeatInput, responses=s.ClientHeartbeatOutput, tags=["client"])
+    def post(self, request):
+        data = self.parse(s.ClientHeartbeatInput, request.data)
+        activation = services.activation_heartbeat(activation_id=data["activation_id"])
+        interval = activation.license.policy.heartbeat_interval
+        body = {
+            "activation": activation,
+            "license_status": activation.license.effective_status,
+            "next_heartbeat_due_at": activation.last_heartbeat_at + interval
+            if interval is not None
+            else None,
+        }
+        return Response(s.ClientHeartbeatOutput(body).data)
+
+
+class PublicKeyView(PublicClientView):
+    @extend_schema(responses=s.ClientPublicKeyOutput, tags=["client"])
+    def get(self, request):
+        body = {
+            "algorithm": "Ed25519",
+            "certificate_format": "cert/<base64url payload>.<base64url signature>",
+            "public_key_pem": certificates.signing_public_key_pem(),
+            "public_key": certificates.signing_public_key_raw(),
+        }
+        return Response(s.ClientPublicKeyOutput(body).data)
+
+
+# ---------------------------------------------------------------- auth token flow
+
+
+class TokenClientView(PublicClientView):
+    """Reads `Authorization: Bearer <auth token>` itself, so every failure has the client API's codes
+    (TOKEN_MISSING, TOKEN_INVALID, LEGACY_TOKEN_SUNSET) and any token kind is welcome."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raw = parse_bearer(request.META.get("HTTP_AUTHORIZATION"))
+        if not raw:
+            raise DomainError(
+                "TOKEN_MISSING",
+                "Send your auth token as `Authorization: Bearer <token>`; "
+                "find it on your workspace's Auth tokens page.",
+                kind=ErrorKind.UNAUTHENTICATED,
+            )
+        self.token = token_selectors.token_resolve(raw_token=raw)
+        token_services.token_record_use(token=self.token, ip=client_ip(request))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        token = getattr(self, "token", None)
+        if token is not None:
+            for name, value in deprecation_headers(token).items():
+                response.headers.setdefault(name, value)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class TokenActivateView(TokenClientView):
+    @extend_schema(request=s.ClientTokenActivateInput, responses=s.ClientTokenActivateOutput, tags=["client"])
+    def post(self, request):
+        data = self.parse(s.ClientTokenActivateInput, request.data)
+        machine = data["machine"]
+        result = services.token_activate(
+            token=self.token,
+            product=data["product"],
+            fingerprint=machine["fingerprint"],
+            name=machine["name"],
+            platform=machine["platform"],
+            ci=data["ci"],
+        )
+        body = {
+            "activated": True,
+            "license": result.license,
+            "activation": result.activation,
+            "workspace": result.license.workspace,
+            "member": self.token.membership,
+            "token": self.token,
+            "expires_at": result.certificate_expires_at,
+            "certificate": result.certificate,
+        }
+        return Response(
+            s.ClientTokenActivateOutput(body).data,
+            status=status.HTTP_201_CREATED if result.activation.is_new else status.HTTP_200_OK,
+        )
+
+
+class ClientInfoView(TokenClientView):
+    @extend_schema(parameters=[s.ClientInfoQuery], responses=s.ClientInfoOutput, tags=["client"])
+    def get(self, request):
+        query = self.parse(s.ClientInfoQuery, request.query_params)
+        license, is_activated = selectors.token_license_info(
+            token=self.token, product=query.get("product", ""), fingerprint=query.get("fingerprint", "")
+        )
+        body = {
+            "edition": license,
+            "is_license_activated": is_activated,
+            "license_status": license.effective_status if license else None,
+            "license_expires_at": license.expires_at if license else None,
+            "license": license,
+            "workspace": self.token.workspace,
+            "member": self.token.membership,
+            "token": self.token,
+        }
+        return Response(s.ClientInfoOutput(body).data)

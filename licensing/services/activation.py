@@ -1,0 +1,441 @@
+"""The public client side: validate and activate a license by key or by auth token, heartbeats,
+deactivation and releasing silent machines.
+
+These run on every start of the vendor's software, so each keeps to one
+indexed lookup plus at most two writes:
+
+- validate: one indexed lookup (license, policy, product and the named
+  machine) that on PostgreSQL also counts the validation in the same
+  statement; elsewhere two small writes follow it (3 queries at most);
+- activate: lock the license row, count its machines, insert one (3 queries).
+
+The activation limit holds under concurrency because the count happens after
+`SELECT ... FOR UPDATE` on the license row, inside one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Capability, Membership
+from project.errors import DomainError, ErrorKind, forbidden, not_found
+
+from .. import certificates
+from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
+from ..models import Activation, License, LicenseStatus, LicenseValidationDay
+from ..selectors import activation as selectors
+
+FINGERPRINT_MAX_LENGTH = 255
+NAME_MAX_LENGTH = 150
+PLATFORM_MAX_LENGTH = 100
+PRODUCT_MAX_LENGTH = 50
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class ValidationResult:
+    valid: bool
+    code: str
+    message: str
+    license: License | None = None
+    activation: Activation | None = None
+
+
+@dataclass
+class TokenActivationResult:
+    license: License
+    activation: Activation
+    certificate: str
+    certificate_expires_at: datetime
+    token: object = None
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def _clean_text(value, *, field: str, max_length: int, required: bool = False, label: str = "") -> str:
+    label = label or field
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise DomainError("INVALID", f"The {label} must be a string.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise DomainError("INVALID", f"Send the {label}; it cannot be blank.", field=field)
+    if len(value) > max_length:
+        raise DomainError("INVALID", f"Keep the {label} to {max_length} characters.", field=field)
+    return value
+
+
+def _clean_key(key) -> str:
+    return normalize_key(
+        _clean_text(key, field="key", max_length=KEY_MAX_LENGTH, required=True, label="license key")
+    )
+
+
+def _clean_fingerprint(fingerprint, *, required: bool = True, field: str = "fingerprint") -> str:
+    return _clean_text(
+        fingerprint,
+        field=field,
+        max_length=FINGERPRINT_MAX_LENGTH,
+        required=required,
+        label="machine fingerprint",
+    )
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def _refusal(code: str, message: str, kind: str = ErrorKind.UNPROCESSABLE, field: str | None = None):
+    return DomainError(code, message, kind=kind, field=field)
+
+
+def _key_not_found() -> DomainError:
+    return _refusal(
+        "NOT_FOUND", "No license has this key; check the key for typos.", ErrorKind.NOT_FOUND, "key"
+    )
+
+
+def _product_mismatch(license: License, product: str) -> DomainError:
+    return _refusal(
+        "PRODUCT_MISMATCH",
+        f"This license is for {license.policy.product.code}, not {product}; use a license for {product}.",
+        field="product",
+    )
+
+
+STATUS_REFUSALS = {
+    LicenseStatus.SUSPENDED: (
+        "LICENSE_SUSPENDED",
+        "The license is suspended; ask the vendor to reinstate it.",
+    ),
+    LicenseStatus.REVOKED: (
+        "LICENSE_REVOKED",
+        "The license has been revoked; get a new license to continue.",
+    ),
+    LicenseStatus.EXPIRED: ("LICENSE_EXPIRED", "The license has expired; renew it to continue."),
+}
+
+
+def _status_refusal(license: License) -> DomainError | None:
+    status = license.effective_status
+    if status == LicenseStatus.ACTIVE:
+        return None
+    code, message = STATUS_REFUSALS[status]
+    return _refusal(code, message)
+
+
+def _limit_refusal(license: License) -> DomainError:
+    limit = license.policy.max_activations
+    return _refusal(
+        "ACTIVATION_LIMIT_REACHED",
+        f"This license is already activated on {limit} of {limit} machines; deactivate one to free a seat.",
+    )
+
+
+# ---------------------------------------------------------------- validation (license key)
+
+
+def _record_validation(license: License, now: datetime) -> None:
+    """Count a validation on the license and in its per-day row for the dashboard chart
+    (on PostgreSQL the lookup statement does it: see selectors.activation.license_by_key)."""
+    day_table = LicenseValidationDay._meta.db_table
+    License.objects.filter(pk=license.pk).update(
+        validation_count=F("validation_count") + 1, last_validated_at=now
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {day_table} (license_id, day, count) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (license_id, day) DO UPDATE SET count = {day_table}.count + 1",
+            [license.pk, timezone.localdate(now)],
+        )
+    license.validation_count += 1
+    license.last_validated_at = now
+
+
+VALIDATION_MESSAGES = {
+    "VALID": "The license is valid.",
+    "NOT_FOUND": "No license has this key; check the key for typos.",
+    "SUSPENDED": "The license is suspended; ask the vendor to reinstate it.",
+    "REVOKED": "The license has been revoked; get a new license to continue.",
+    "EXPIRED": "The license has expired; renew it to continue.",
+    "NOT_ACTIVATED": "This machine is not activated for the license; activate it first.",
+}
+
+
+def _validation_code(license: License, activation, *, product, machine_named: bool) -> tuple[str, str]:
+    if product and license.policy.product.code != product:
+        return "PRODUCT_MISMATCH", _product_mismatch(license, product).message
+    status = license.effective_status
+    if status != LicenseStatus.ACTIVE:
+        code = status.upper()
+        return code, VALIDATION_MESSAGES[code]
+    if machine_named and activation is None:
+        return "NOT_ACTIVATED", VALIDATION_MESSAGES["NOT_ACTIVATED"]
+    return "VALID", VALIDATION_MESSAGES["VALID"]
+
+
+def license_key_validate(*, key, fingerprint=None, activation_id=None, product=None) -> ValidationResult:
+    """Whether a key is good (for this product, on this machine). Never raises for a bad license:
+    the answer carries `valid` and a code (VALID, NOT_FOUND, EXPIRED, SUSPENDED, REVOKED,
+    NOT_ACTIVATED, PRODUCT_MISMATCH). Raises DomainError only for malformed input."""
+    key = _clean_key(key)
+    fingerprint = _clean_fingerprint(fingerprint, required=False)
+    activation_id = _clean_text(activation_id, field="activation_id", max_length=32, label="activation id")
+    product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH)
+
+    now = timezone.now()
+    license, activation, counted = selectors.license_by_key(
+        key=key, fingerprint=fingerprint, activation_id=activation_id, count_at=now
+    )
+    if license is None:
+        return ValidationResult(False, "NOT_FOUND", VALIDATION_MESSAGES["NOT_FOUND"])
+    if not counted:
+        _record_validation(license, now)
+    code, message = _validation_code(
+        license, activation, product=product, machine_named=bool(fingerprint or activation_id)
+    )
+    return ValidationResult(code == "VALID", code, message, license, activation)
+
+
+# ---------------------------------------------------------------- activation (shared core)
+
+
+def _activate_locked(
+    *,
+    fingerprint: str,
+    name: str,
+    platform: str,
+    membership: Membership | None,
+    product: str | None = None,
+    license_id: int | None = None,
+    key: str | None = None,
+):
+    """Lock the license, check it, and return (license, activation, refusal).
+
+    Refusals are returned, not raised, inside the transaction: it runs with
+    `savepoint=False` (no SAVEPOINT round trips when called inside another
+    atomic block), and an exception leaving such a block would doom the
+    caller's transaction. Only unexpected database errors escape it.
+    """
+    with transaction.atomic(savepoint=False):
+        license = selectors.license_lock(license_id=license_id, key=key)
+        if license is None:
+            return None, None, _key_not_found()
+        if product and license.policy.product.code != product:
+            return license, None, _product_mismatch(license, product)
+        refusal = _status_refusal(license)
+        if refusal:
+            return license, None, refusal
+        machine_count, existing = selectors.license_machine_state(
+            license_id=license.pk, fingerprint=fingerprint
+        )
+        if existing is not None:
+            existing.is_new = False
+            return license, existing, None
+        limit = license.policy.max_activations
+        if limit is not None and machine_count >= limit:
+            return license, None, _limit_refusal(license)
+        activation = Activation.objects.create(
+            public_id=public_id("act"),
+            license=license,
+            fingerprint=fingerprint,
+            name=name,
+            platform=platform,
+            membership=membership,
+            last_heartbeat_at=timezone.now(),
+        )
+        activation.is_new = True
+        return license, activation, None
+
+
+def license_key_activate(*, key, name, fingerprint, platform="", product=None) -> Activation:
+    """Activate a machine with a license key. The same fingerprint again returns the existing activation
+    (`activation.is_new` tells which); `activation.license` is the license, loaded with its policy."""
+    key = _clean_key(key)
+    fingerprint = _clean_fingerprint(fingerprint)
+    name = _clean_text(name, field="name", max_length=NAME_MAX_LENGTH)
+    platform = _clean_text(platform, field="platform", max_length=PLATFORM_MAX_LENGTH)
+    product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH)
+    license, activation, refusal = _activate_locked(
+        key=key, fingerprint=fingerprint, name=name, platform=platform, membership=None, product=product
+    )
+    if refusal:
+        raise refusal
+    activation.license = license
+    return activation
+
+
+def license_key_deactivate(*, key, activation_id) -> None:
+    """Release one machine of a license, freeing its seat."""
+    key = _clean_key(key)
+    activation_id = _clean_text(
+        activation_id, field="activation_id", max_length=32, required=True, label="activation id"
+    )
+    license, activation, _ = selectors.license_by_key(key=key, activation_id=activation_id)
+    if license is None:
+        raise _key_not_found()
+    if activation is None:
+        raise _refusal(
+            "NOT_FOUND",
+            "This license has no machine with that activation id; it may already be deactivated.",
+            ErrorKind.NOT_FOUND,
+            "activation_id",
+        )
+    Activation.objects.filter(pk=activation.pk).delete()
+
+
+# ---------------------------------------------------------------- machines
+
+
+def activation_heartbeat(*, activation_id) -> Activation:
+    """Record that a machine is alive, so `release_dead_machines` keeps it."""
+    activation_id = _clean_text(
+        activation_id, field="activation_id", max_length=32, required=True, label="activation id"
+    )
+    activation = selectors.activation_by_public_id(activation_id=activation_id)
+    if activation is None:
+        raise _refusal(
+            "NOT_FOUND",
+            "No machine has this activation id; it may have been released, so activate it again.",
+            ErrorKind.NOT_FOUND,
+            "activation_id",
+        )
+    activation.last_heartbeat_at = timezone.now()
+    Activation.objects.filter(pk=activation.pk).update(last_heartbeat_at=activation.last_heartbeat_at)
+    return activation
+
+
+def _check_may_manage_machine(actor: Membership | None, activation: Activation) -> None:
+    if actor is None:
+        return  # staff and system callers
+    license = activation.license
+    if actor.workspace_id != license.workspace_id:
+        raise not_found("activation")
+    is_own = license.assignee_id == actor.pk or activation.membership_id == actor.pk
+    if not is_own and not actor.has_capability(Capability.MANAGE_LICENSES):
+        raise forbidden("Only members who manage licenses can change other people's machines.")
+
+
+@transaction.atomic
+def activation_update(*, activation: Activation, name, actor: Membership | None = None) -> Activation:
+    _check_may_manage_machine(actor, activation)
+    activation.name = _clean_text(name, field="name", max_length=NAME_MAX_LENGTH)
+    activation.save(update_fields=["name"])
+    return activation
+
+
+@transaction.atomic
+def activation_deactivate(*, activation: Activation, actor: Membership | None = None) -> None:
+    """Release a machine (dashboard, staff, Dodo's instances). Pass `actor` for a member's request."""
+    _check_may_manage_machine(actor, activation)
+    Activation.objects.filter(pk=activation.pk).delete()
+
+
+def machines_release_dead(*, now: datetime | None = None) -> int:
+    """Release machines silent for longer than their policy's heartbeat interval. Returns how many."""
+    now = now or timezone.now()
+    last_seen_plus_window = ExpressionWrapper(
+        Coalesce("last_heartbeat_at", "created_at") + F("license__policy__heartbeat_interval"),
+        output_field=DateTimeField(),
+    )
+    dead = (
+        Activation.objects.filter(license__policy__heartbeat_interval__isnull=False)
+        .annotate(silent_until=last_seen_plus_window)
+        .filter(silent_until__lt=now)
+    )
+    ids = list(dead.values_list("pk", flat=True))
+    deleted, _ = Activation.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+# ---------------------------------------------------------------- activation (auth token)
+
+
+def _developer_token_in_ci() -> DomainError:
+    return _refusal(
+        "DEVELOPER_TOKEN_IN_CI",
+        "Developer auth tokens cannot activate in CI; create a CI auth token in your workspace and use it.",
+        ErrorKind.FORBIDDEN,
+    )
+
+
+def _not_assigned(ci: bool, product: str) -> DomainError:
+    if ci:
+        message = (
+            f"No license of this workspace for {product} allows CI tokens; ask your workspace admin "
+            "for a license whose plan allows CI."
+        )
+    else:
+        message = (
+            "Your token is valid but no license is assigned to you; ask your workspace admin to assign one."
+        )
+    return _refusal("LICENSE_NOT_ASSIGNED", message)
+
+
+def _candidates(*, token, product: str) -> list[License]:
+    """The licenses this token may activate for the product, best first; DomainError when there is none."""
+    ci = token.kind == "ci"
+    if ci:
+        licenses = selectors.licenses_for_ci(workspace=token.workspace)
+    else:
+        licenses = selectors.licenses_for_member(membership=token.membership)
+    if not licenses:
+        raise _not_assigned(ci, product)
+    for_product = [lic for lic in licenses if lic.policy.product.code == product]
+    if not for_product:
+        raise _product_mismatch(licenses[0], product)
+    if ci:
+        for_product = [lic for lic in for_product if lic.policy.allow_ci]
+        if not for_product:
+            raise _not_assigned(ci, product)
+    active = [lic for lic in for_product if lic.effective_status == LicenseStatus.ACTIVE]
+    if not active:
+        raise _status_refusal(for_product[0])
+    return active
+
+
+def token_activate(*, token, product, fingerprint, name="", platform="", ci=False) -> TokenActivationResult:
+    """Activate a machine with an auth token (already resolved by authtokens).
+
+    A developer token activates the license assigned to its member; a CI token
+    any active license of its workspace whose policy allows CI (the first with
+    a free seat).
+    """
+    product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH, required=True)
+    fingerprint = _clean_fingerprint(fingerprint, field="machine.fingerprint")
+    name = _clean_text(name, field="machine.name", max_length=NAME_MAX_LENGTH, label="machine name")
+    platform = _clean_text(
+        platform, field="machine.platform", max_length=PLATFORM_MAX_LENGTH, label="platform"
+    )
+    if ci and token.kind != "ci":
+        raise _developer_token_in_ci()
+
+    refusal = None
+    for candidate in _candidates(token=token, product=product):
+        license, activation, refusal = _activate_locked(
+            license_id=candidate.pk,
+            fingerprint=fingerprint,
+            name=name,
+            platform=platform,
+            membership=token.membership if token.kind != "ci" else None,
+        )
+        if refusal is None:
+            activation.license = license
+            payload = certificates.certificate_payload(license=license, activation=activation)
+            return TokenActivationResult(
+                license=license,
+                activation=activation,
+                certificate=certificates.certificate_sign(payload),
+                certificate_expires_at=datetime.fromtimestamp(payload["expires_at"], tz=UTC),
+                token=token,
+            )
+    raise refusal

@@ -1,0 +1,188 @@
+"""Offline certificates: Ed25519-signed, verifiable with only the public key."""
+
+import base64
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from licensing import certificates
+from licensing.certificates import certificate_issue, certificate_verify, signing_public_key_pem
+from project.errors import DomainError
+from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_KEY = "/api/v1/client/public-key"
+
+
+@pytest.fixture
+def activation(member):
+    license = LicenseFactory(
+        policy=PolicyFactory(product__code="emulator", name="Pro", offline_lifetime=timedelta(hours=24)),
+        assignee=member,
+    )
+    return ActivationFactory(license=license, fingerprint="fp-123")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_a_certificate_verifies_with_only_the_public_key(api_client, activation):
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    public_pem = api_client.get(PUBLIC_KEY).json()["public_key_pem"]
+
+    payload = certificate_verify(certificate=certificate, public_key=public_pem)
+
+    license = activation.license
+    assert certificate.startswith("cert/")
+    assert payload["license"] == license.public_id
+    assert payload["activation"] == activation.public_id
+    assert payload["product"] == "emulator"
+    assert payload["plan"] == "Pro"
+    assert payload["workspace"] == "acme"
+    assert payload["member"] == "member@acme.test"
+    assert payload["fingerprint"] == "fp-123"
+    assert payload["expires_at"] - payload["issued_at"] == 24 * 3600
+
+
+def test_the_raw_public_key_works_too(api_client, activation):
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    raw = api_client.get(PUBLIC_KEY).json()["public_key"]
+
+    assert certificate_verify(certificate=certificate, public_key=raw)["fingerprint"] == "fp-123"
+
+
+def test_the_readme_recipe_verifies_a_certificate(api_client, activation):
+    """The ten lines in the README, run as they are written there (cryptography only, no Keyward code)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    pem = api_client.get(PUBLIC_KEY).json()["public_key_pem"]
+
+    def verify(certificate: str, public_key_pem: str) -> dict:
+        unb64 = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
+        body, signature = certificate.removeprefix("cert/").split(".")
+        payload = unb64(body)
+        load_pem_public_key(public_key_pem.encode()).verify(unb64(signature), payload)  # raises if forged
+        claims = json.loads(payload)
+        if claims["expires_at"] <= time.time():
+            raise ValueError("certificate expired")
+        return claims
+
+    assert verify(certificate, pem)["license"] == activation.license.public_id
+
+
+def test_a_tampered_certificate_is_rejected(activation):
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    body, signature = certificate.removeprefix("cert/").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["expires_at"] += 365 * 24 * 3600
+    forged = (
+        "cert/" + b64url(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()) + "." + signature
+    )
+
+    with pytest.raises(DomainError) as error:
+        certificate_verify(certificate=forged, public_key=signing_public_key_pem())
+    assert error.value.code == "CERTIFICATE_INVALID"
+
+
+def test_a_certificate_signed_by_another_key_is_rejected(activation, settings):
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    real_public_key = signing_public_key_pem()
+    settings.SIGNING_KEY = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+    impostor = certificate_issue(license=activation.license, activation=activation)
+
+    assert certificate_verify(certificate=certificate, public_key=real_public_key)
+    with pytest.raises(DomainError, match="signature"):
+        certificate_verify(certificate=impostor, public_key=real_public_key)
+
+
+@pytest.mark.parametrize("garbage", ["", "cert/", "cert/abc", "nope.sig", "cert/!!!.???", 42])
+def test_garbage_is_rejected(garbage):
+    with pytest.raises(DomainError) as error:
+        certificate_verify(certificate=garbage, public_key=signing_public_key_pem())
+    assert error.value.code == "CERTIFICATE_INVALID"
+
+
+def test_an_expired_certificate_is_rejected(activation):
+    issued_at = int(time.time()) - 25 * 3600
+    certificate = certificate_issue(license=activation.license, activation=activation, issued_at=issued_at)
+
+    with pytest.raises(DomainError) as error:
+        certificate_verify(certificate=certificate, public_key=signing_public_key_pem())
+    assert error.value.code == "CERTIFICATE_EXPIRED"
+    assert certificate_verify(
+        certificate=certificate, public_key=signing_public_key_pem(), now=issued_at + 60
+    )
+
+
+def test_the_lifetime_comes_from_the_policy(activation):
+    activation.license.policy.offline_lifetime = timedelta(days=7)
+
+    payload = certificate_verify(
+        certificate=certificate_issue(license=activation.license, activation=activation),
+        public_key=signing_public_key_pem(),
+    )
+
+    assert payload["expires_at"] - payload["issued_at"] == 7 * 24 * 3600
+
+
+def test_public_key_endpoint_needs_no_credential(api_client):
+    response = api_client.get(PUBLIC_KEY, HTTP_AUTHORIZATION="Bearer garbage")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["algorithm"] == "Ed25519"
+    assert body["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert len(base64.urlsafe_b64decode(body["public_key"] + "=")) == 32
+
+
+def test_a_pem_signing_key_is_accepted(settings, activation):
+    from cryptography.hazmat.primitives import serialization
+
+    key = Ed25519PrivateKey.generate()
+    settings.SIGNING_KEY = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+    certificate = certificate_issue(license=activation.license, activation=activation)
+
+    assert certificate_verify(certificate=certificate, public_key=key.public_key())
+
+
+def test_without_a_signing_key_and_debug_off_it_fails_clearly(settings, activation):
+    settings.SIGNING_KEY = ""
+    settings.DEBUG = False
+
+    with pytest.raises(ImproperlyConfigured, match="SIGNING_KEY"):
+        certificate_issue(license=activation.license, activation=activation)
+    with pytest.raises(SystemCheckError, match="licensing.E001"):
+        call_command("check", "--deploy", "--tag", "security")
+
+
+def test_a_malformed_signing_key_fails_clearly(settings, activation):
+    settings.SIGNING_KEY = "not a key"
+
+    with pytest.raises(ImproperlyConfigured, match="SIGNING_KEY is not a valid"):
+        certificate_issue(license=activation.license, activation=activation)
+
+
+def test_in_development_a_key_is_generated_once_into_a_file(settings, tmp_path, activation):
+    settings.SIGNING_KEY = ""
+    settings.DEBUG = True
+    settings.SIGNING_KEY_FILE = tmp_path / "signing_key.pem"
+
+    first = certificates.signing_public_key_pem()
+    certificates._load_or_create_dev_file.cache_clear()
+    second = certificates.signing_public_key_pem()
+
+    assert first == second
+    assert settings.SIGNING_KEY_FILE.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert settings.SIGNING_KEY_FILE.stat().st_mode & 0o777 == 0o600

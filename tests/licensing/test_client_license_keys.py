@@ -1,0 +1,468 @@
+"""The license-key flow: POST /api/v1/licenses/validate, /activate, /deactivate (no account credential)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from licensing.models import Activation, License, LicenseStatus, LicenseValidationDay
+from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyFactory, ProductFactory
+
+VALIDATE = "/api/v1/licenses/validate"
+ACTIVATE = "/api/v1/licenses/activate"
+DEACTIVATE = "/api/v1/licenses/deactivate"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def product():
+    return ProductFactory(code="emulator", name="Emulator")
+
+
+@pytest.fixture
+def license(product, workspace):
+    return LicenseFactory(
+        policy=PolicyFactory(product=product, name="Pro", max_activations=2), workspace=workspace
+    )
+
+
+def post(api_client, url, body, **headers):
+    return api_client.post(url, body, format="json", **headers)
+
+
+# ---------------------------------------------------------------- validate
+
+
+def test_validate_a_good_key(api_client, license):
+    response = post(api_client, VALIDATE, {"key": license.plaintext_key, "product": "emulator"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["valid"] is True
+    assert body["code"] == "VALID"
+    assert body["message"]
+    assert body["license"]["id"] == license.public_id
+    assert body["license"]["product"] == "emulator"
+    assert body["license"]["plan"] == "Pro"
+    assert body["license"]["status"] == "active"
+    assert body["activation"] is None
+    assert "key" not in body["license"]
+
+
+def test_validate_counts_per_license_and_per_day(api_client, license):
+    for _ in range(3):
+        post(api_client, VALIDATE, {"key": license.plaintext_key})
+
+    license.refresh_from_db()
+    assert license.validation_count == 3
+    assert license.last_validated_at is not None
+    day = LicenseValidationDay.objects.get(license=license)
+    assert day.day == timezone.localdate()
+    assert day.count == 3
+
+
+def test_validate_unknown_key_is_not_found(api_client, license):
+    response = post(api_client, VALIDATE, {"key": "KW-NOPE0-NOPE0-NOPE0-NOPE0"})
+
+    assert response.status_code == 200
+    assert response.json() | {"message": ""} == {
+        "valid": False,
+        "code": "NOT_FOUND",
+        "message": "",
+        "license": None,
+        "activation": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"status": LicenseStatus.SUSPENDED}, "SUSPENDED"),
+        ({"status": LicenseStatus.REVOKED}, "REVOKED"),
+        ({"expires_at": timezone.now() - timedelta(days=1)}, "EXPIRED"),
+    ],
+)
+def test_validate_reports_the_status(api_client, license, changes, code):
+    License.objects.filter(pk=license.pk).update(**changes)
+
+    body = post(api_client, VALIDATE, {"key": license.plaintext_key}).json()
+
+    assert body["valid"] is False
+    assert body["code"] == code
+    assert body["license"]["status"] == code.lower()
+    assert body["message"].endswith(".")
+
+
+def test_validate_product_mismatch(api_client, license):
+    body = post(api_client, VALIDATE, {"key": license.plaintext_key, "product": "other-app"}).json()
+
+    assert body["valid"] is False
+    assert body["code"] == "PRODUCT_MISMATCH"
+    assert "emulator" in body["message"]
+
+
+def test_validate_with_an_unknown_fingerprint_is_not_activated(api_client, license):
+    ActivationFactory(license=license, fingerprint="known-machine")
+
+    body = post(api_client, VALIDATE, {"key": license.plaintext_key, "fingerprint": "another-machine"}).json()
+
+    assert body["valid"] is False
+    assert body["code"] == "NOT_ACTIVATED"
+    assert body["activation"] is None
+
+
+def test_validate_with_a_known_fingerprint_or_activation_id(api_client, license):
+    activation = ActivationFactory(license=license, fingerprint="known-machine", name="build box")
+
+    by_fingerprint = post(
+        api_client, VALIDATE, {"key": license.plaintext_key, "fingerprint": "known-machine"}
+    )
+    by_id = post(api_client, VALIDATE, {"key": license.plaintext_key, "activation_id": activation.public_id})
+
+    for response in (by_fingerprint, by_id):
+        body = response.json()
+        assert body["code"] == "VALID"
+        assert body["activation"]["id"] == activation.public_id
+        assert body["activation"]["name"] == "build box"
+        assert body["activation"]["fingerprint"] == "known-machine"
+
+
+def test_validate_does_not_match_a_machine_of_another_license(api_client, license):
+    other = ActivationFactory(license=LicenseFactory(policy=license.policy), fingerprint="elsewhere")
+
+    body = post(api_client, VALIDATE, {"key": license.plaintext_key, "activation_id": other.public_id}).json()
+
+    assert body["code"] == "NOT_ACTIVATED"
+
+
+def test_validate_ignores_a_garbage_authorization_header(api_client, license):
+    response = post(
+        api_client, VALIDATE, {"key": license.plaintext_key}, HTTP_AUTHORIZATION="Bearer not-a-real-token"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["code"] == "VALID"
+
+
+def test_validate_runs_at_most_three_queries(api_client, license, django_assert_max_num_queries):
+    activation = ActivationFactory(license=license, fingerprint="known-machine")
+    with django_assert_max_num_queries(3):
+        body = post(
+            api_client, VALIDATE, {"key": license.plaintext_key, "fingerprint": "known-machine"}
+        ).json()
+    assert body["activation"]["id"] == activation.public_id
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "key"),
+        ({"key": 12345}, "key"),
+        ({"key": ["a"]}, "key"),
+        ({"key": "K" * 129}, "key"),
+        ({"key": "KW-A", "fingerprint": "f" * 256}, "fingerprint"),
+        ({"key": "KW-A", "fingerprint": 7}, "fingerprint"),
+        ({"key": "KW-A", "product": {"x": 1}}, "product"),
+    ],
+)
+def test_validate_bad_input_names_the_field_and_writes_nothing(api_client, license, body, field):
+    body = {**body, "key": license.plaintext_key} if body.get("key") == "KW-A" else body
+
+    response = post(api_client, VALIDATE, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID"
+    assert field in response.json()["fields"]
+    license.refresh_from_db()
+    assert license.validation_count == 0
+    assert not LicenseValidationDay.objects.exists()
+
+
+def test_a_body_that_is_not_json_object_is_rejected(api_client):
+    response = api_client.post(VALIDATE, "[1, 2]", content_type="application/json")
+
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------- activate
+
+
+def test_activate_creates_a_machine(api_client, license):
+    response = post(
+        api_client,
+        ACTIVATE,
+        {"key": license.plaintext_key, "name": "laptop", "fingerprint": "fp-1", "platform": "linux"},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    activation = Activation.objects.get(license=license)
+    assert body["activated"] is True
+    assert body["activation"]["id"] == activation.public_id
+    assert activation.public_id.startswith("act_")
+    assert (activation.name, activation.fingerprint, activation.platform) == ("laptop", "fp-1", "linux")
+    assert activation.membership is None
+    assert body["license"]["id"] == license.public_id
+    assert body["certificate"].startswith("cert/")
+
+
+def test_activating_the_same_fingerprint_again_returns_the_existing_machine(api_client, license):
+    first = post(
+        api_client, ACTIVATE, {"key": license.plaintext_key, "name": "laptop", "fingerprint": "fp-1"}
+    )
+    second = post(
+        api_client, ACTIVATE, {"key": license.plaintext_key, "name": "laptop", "fingerprint": "fp-1"}
+    )
+
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert second.json()["activation"]["id"] == first.json()["activation"]["id"]
+    assert Activation.objects.filter(license=license).count() == 1
+
+
+def test_activation_limit_reached(api_client, license):
+    for n in range(2):
+        post(api_client, ACTIVATE, {"key": license.plaintext_key, "name": "m", "fingerprint": f"fp-{n}"})
+
+    response = post(api_client, ACTIVATE, {"key": license.plaintext_key, "name": "m", "fingerprint": "fp-3"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "ACTIVATION_LIMIT_REACHED"
+    assert "deactivate" in response.json()["message"]
+    assert Activation.objects.filter(license=license).count() == 2
+
+
+def test_an_unlimited_policy_has_no_limit(api_client, product):
+    license = LicenseFactory(policy=PolicyFactory(product=product, max_activations=None))
+    for n in range(5):
+        response = post(api_client, ACTIVATE, {"key": license.plaintext_key, "fingerprint": f"fp-{n}"})
+        assert response.status_code == 201
+    assert license.activations.count() == 5
+
+
+def test_activate_unknown_key(api_client, license):
+    response = post(api_client, ACTIVATE, {"key": "KW-NOPE", "name": "m", "fingerprint": "fp"})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+    assert not Activation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"status": LicenseStatus.SUSPENDED}, "LICENSE_SUSPENDED"),
+        ({"status": LicenseStatus.REVOKED}, "LICENSE_REVOKED"),
+        ({"expires_at": timezone.now() - timedelta(seconds=1)}, "LICENSE_EXPIRED"),
+    ],
+)
+def test_activate_refuses_a_license_that_is_not_active(api_client, license, changes, code):
+    License.objects.filter(pk=license.pk).update(**changes)
+
+    response = post(api_client, ACTIVATE, {"key": license.plaintext_key, "name": "m", "fingerprint": "fp"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == code
+    assert not Activation.objects.exists()
+
+
+def test_activate_product_mismatch(api_client, license):
+    response = post(
+        api_client, ACTIVATE, {"key": license.plaintext_key, "fingerprint": "fp", "product": "other-app"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "PRODUCT_MISMATCH"
+    assert not Activation.objects.exists()
+
+
+def test_activate_ignores_a_garbage_authorization_header(api_client, license):
+    response = post(
+        api_client,
+        ACTIVATE,
+        {"key": license.plaintext_key, "fingerprint": "fp"},
+        HTTP_AUTHORIZATION="Bearer kw_dev_garbage",
+    )
+
+    assert response.status_code == 201
+
+
+def test_activate_runs_at_most_three_queries(api_client, license, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = post(
+            api_client, ACTIVATE, {"key": license.plaintext_key, "name": "m", "fingerprint": "fp"}
+        )
+    assert response.status_code == 201
+    with django_assert_max_num_queries(3):
+        response = post(
+            api_client, ACTIVATE, {"key": license.plaintext_key, "name": "m", "fingerprint": "fp"}
+        )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "m", "fingerprint": "fp"}, "key"),
+        ({"key": 5, "fingerprint": "fp"}, "key"),
+        ({"key": "KEY"}, "fingerprint"),
+        ({"key": "KEY", "fingerprint": ""}, "fingerprint"),
+        ({"key": "KEY", "fingerprint": "f" * 256}, "fingerprint"),
+        ({"key": "KEY", "fingerprint": 123}, "fingerprint"),
+        ({"key": "KEY", "fingerprint": "fp", "name": ["x"]}, "name"),
+        ({"key": "KEY", "fingerprint": "fp", "name": "n" * 151}, "name"),
+    ],
+)
+def test_activate_bad_input_names_the_field_and_writes_nothing(api_client, license, body, field):
+    if body.get("key") == "KEY":
+        body["key"] = license.plaintext_key
+
+    response = post(api_client, ACTIVATE, body)
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert not Activation.objects.exists()
+
+
+# ---------------------------------------------------------------- deactivate
+
+
+def test_deactivate_frees_the_seat(api_client, license):
+    keep = ActivationFactory(license=license)
+    gone = ActivationFactory(license=license)
+
+    response = post(api_client, DEACTIVATE, {"key": license.plaintext_key, "activation_id": gone.public_id})
+
+    assert response.status_code == 200
+    assert response.json()["deactivated"] is True
+    assert list(license.activations.all()) == [keep]
+
+
+def test_deactivate_needs_the_right_key_for_the_machine(api_client, license):
+    other_license = LicenseFactory(policy=license.policy)
+    machine = ActivationFactory(license=other_license)
+
+    response = post(
+        api_client, DEACTIVATE, {"key": license.plaintext_key, "activation_id": machine.public_id}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+    assert "activation_id" in response.json()["fields"]
+    assert Activation.objects.filter(pk=machine.pk).exists()
+
+
+def test_deactivate_unknown_key(api_client, license):
+    machine = ActivationFactory(license=license)
+
+    response = post(api_client, DEACTIVATE, {"key": "KW-NOPE", "activation_id": machine.public_id})
+
+    assert response.status_code == 404
+    assert "key" in response.json()["fields"]
+    assert Activation.objects.filter(pk=machine.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [({"key": "KEY"}, "activation_id"), ({"activation_id": "act_x"}, "key")]
+)
+def test_deactivate_bad_input(api_client, license, body, field):
+    machine = ActivationFactory(license=license)
+    if body.get("key") == "KEY":
+        body["key"] = license.plaintext_key
+
+    response = post(api_client, DEACTIVATE, body)
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert Activation.objects.filter(pk=machine.pk).exists()
+
+
+def test_deactivate_ignores_a_garbage_authorization_header(api_client, license):
+    machine = ActivationFactory(license=license)
+
+    response = post(
+        api_client,
+        DEACTIVATE,
+        {"key": license.plaintext_key, "activation_id": machine.public_id},
+        HTTP_AUTHORIZATION="Bearer garbage",
+    )
+
+    assert response.status_code == 200
+    assert not Activation.objects.exists()
+
+
+def test_an_encrypted_policy_key_still_validates(api_client, product):
+    license = LicenseFactory(policy=PolicyFactory(product=product, encrypted=True))
+    assert license.key is None
+
+    body = post(api_client, VALIDATE, {"key": f"  {license.plaintext_key} "}).json()
+
+    assert body["code"] == "VALID"
+
+
+def test_the_fast_output_matches_the_documented_serializers(license):
+    from licensing.api.client_serializers import ClientValidationOutput, validation_data
+    from licensing.services.activation import license_key_validate
+
+    ActivationFactory(license=license, fingerprint="fp", last_heartbeat_at=None)
+    license.policy.heartbeat_interval = timedelta(minutes=5)
+    license.policy.save()
+    License.objects.filter(pk=license.pk).update(metadata={"seats": 3}, name="Team")
+
+    for fingerprint in ("fp", "unknown"):
+        result = license_key_validate(key=license.plaintext_key, fingerprint=fingerprint)
+        assert validation_data(result) == ClientValidationOutput(result).data
+    not_found = license_key_validate(key="KW-NONE")
+    assert validation_data(not_found) == ClientValidationOutput(not_found).data
+
+
+def test_the_precompiled_lookup_loads_what_the_orm_loads(product, member):
+    from licensing.selectors.activation import license_by_key
+
+    def model_to_dict(obj):  # every column, editable or not
+        return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+    policy = PolicyFactory(
+        product=product, heartbeat_interval=timedelta(minutes=7), max_activations=None, allow_ci=True
+    )
+    license = LicenseFactory(policy=policy, assignee=member, metadata={"team": "QA", "n": [1, 2]}, name="x")
+    machine = ActivationFactory(license=license, fingerprint="fp", last_heartbeat_at=None, membership=member)
+    fresh = License.objects.select_related("policy__product").get(pk=license.pk)
+    fresh_machine = Activation.objects.get(pk=machine.pk)
+
+    for lookup in ({}, {"fingerprint": "fp"}, {"activation_id": machine.public_id}, {"fingerprint": "other"}):
+        loaded, activation, _ = license_by_key(key=license.plaintext_key, **lookup)
+        assert model_to_dict(loaded) == model_to_dict(fresh)
+        assert (loaded.created_at, loaded.expires_at, loaded.metadata) == (
+            fresh.created_at,
+            fresh.expires_at,
+            {"team": "QA", "n": [1, 2]},
+        )
+        assert model_to_dict(loaded.policy) == model_to_dict(fresh.policy)
+        assert loaded.policy.heartbeat_interval == timedelta(minutes=7)
+        assert model_to_dict(loaded.policy.product) == model_to_dict(fresh.policy.product)
+        assert not loaded._state.adding
+        if lookup in ({}, {"fingerprint": "other"}):
+            assert activation is None
+        else:
+            assert model_to_dict(activation) == model_to_dict(fresh_machine)
+            assert activation.created_at == fresh_machine.created_at
+            assert activation.license is loaded
+    assert license_by_key(key="KW-NOT-A-KEY") == (None, None, False)
+
+
+def test_the_counting_lookup_returns_the_counted_row(license):
+    from django.db import connection
+
+    from licensing.selectors.activation import license_by_key
+
+    now = timezone.now()
+    loaded, _, counted = license_by_key(key=license.plaintext_key, count_at=now)
+
+    assert counted is (connection.vendor == "postgresql")
+    if counted:
+        assert (loaded.validation_count, loaded.last_validated_at) == (1, now)
+        assert LicenseValidationDay.objects.get(license=license).count == 1
+    assert license_by_key(key="KW-NOT-A-KEY", count_at=now) == (None, None, False)
+    assert not LicenseValidationDay.objects.exclude(license=license).exists()

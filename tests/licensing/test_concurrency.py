@@ -1,0 +1,69 @@
+"""The activation limit holds under concurrency (row lock on the license). PostgreSQL only:
+SQLite serialises writers and ignores SELECT ... FOR UPDATE, so it proves nothing there."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from licensing.models import Activation
+from tests.licensing.factories import LicenseFactory, PolicyFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks need PostgreSQL; run with DATABASE_URL=postgres://... to exercise them",
+    ),
+]
+
+ACTIVATE = "/api/v1/licenses/activate"
+
+
+def run_in_parallel(count, request_body):
+    """`count` threads, each with its own client and database connection, released at the same moment."""
+    barrier = threading.Barrier(count)
+    outcomes = []
+    lock = threading.Lock()
+
+    def activate(n):
+        try:
+            client = Client()
+            body = request_body(n)
+            barrier.wait()
+            response = client.post(ACTIVATE, body, content_type="application/json")
+            outcome = (response.status_code, response.json().get("code", "ok"))
+        except Exception as exc:  # noqa: BLE001 - report any crash as an outcome the test can show
+            outcome = ("crash", repr(exc))
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=activate, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return Counter(outcomes)
+
+
+def test_fifty_parallel_activations_against_a_limit_of_five_leave_exactly_five():
+    license = LicenseFactory(policy=PolicyFactory(max_activations=5))
+
+    outcomes = run_in_parallel(50, lambda n: {"key": license.plaintext_key, "fingerprint": f"machine-{n}"})
+
+    assert outcomes == {(201, "ok"): 5, (422, "ACTIVATION_LIMIT_REACHED"): 45}
+    assert Activation.objects.filter(license=license).count() == 5
+
+
+def test_parallel_activations_of_one_machine_make_one_activation():
+    license = LicenseFactory(policy=PolicyFactory(max_activations=5))
+
+    outcomes = run_in_parallel(20, lambda n: {"key": license.plaintext_key, "fingerprint": "same-machine"})
+
+    assert outcomes == {(201, "ok"): 1, (200, "ok"): 19}
+    assert Activation.objects.filter(license=license).count() == 1
