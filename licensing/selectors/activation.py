@@ -21,6 +21,7 @@ from accounts.models import Membership, Workspace
 
 from ..keys import hash_key
 from ..models import Activation, License, LicenseValidationDay, Policy, Product
+from .licenses import held_by
 
 ACTIVATION_FIELDS = (
     "id",
@@ -212,11 +213,11 @@ def activation_by_public_id(*, activation_id: str) -> Activation | None:
 
 
 def licenses_for_member(*, membership: Membership) -> list[License]:
-    """Licenses assigned to a member, newest first."""
+    """What a member may run under: their own seats (newest first), then the workspace's shared trial."""
     return list(
         License.objects.select_related(*LICENSE_RELATED)
-        .filter(workspace_id=membership.workspace_id, assignee=membership)
-        .order_by("-created_at")
+        .filter(held_by(membership), workspace_id=membership.workspace_id)
+        .order_by("is_trial", "-created_at")
     )
 
 

@@ -58,7 +58,7 @@ def _filter(queryset, *, status=None, product=None, search=None) -> QuerySet[Lic
     return queryset
 
 
-def _held_by(membership) -> Q:
+def held_by(membership) -> Q:
     """A member's own seats plus the workspace's shared (unassigned) trial."""
     return Q(assignee=membership) | Q(is_trial=True, assignee__isnull=True)
 
@@ -84,7 +84,7 @@ def license_list(
     elif assignee:
         queryset = queryset.filter(assignee=assignee)
     if holder is not None:
-        queryset = queryset.filter(_held_by(holder))
+        queryset = queryset.filter(held_by(holder))
     return queryset.annotate(activation_count=Count("activations")).order_by("-created_at", "-pk")
 
 
@@ -187,7 +187,7 @@ def license_list_for_member(*, membership: Membership) -> list[License]:
     return list(
         _base()
         .filter(workspace_id=membership.workspace_id)
-        .filter(_held_by(membership))
+        .filter(held_by(membership))
         .prefetch_related(
             Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
         )

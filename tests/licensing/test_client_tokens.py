@@ -408,3 +408,28 @@ def test_roles_do_not_matter_for_activation(api_client, make_member, workspace, 
     LicenseFactory(policy=policy, assignee=owner)
 
     assert activate(api_client, developer_token(owner)).status_code == 201
+
+
+def test_a_member_without_a_seat_activates_under_the_workspace_trial(api_client, member, product):
+    from licensing.services.licenses import workspace_trial_start
+
+    PolicyFactory(product=product, name="Trial", trial_available=True, max_activations=None)
+    trial = workspace_trial_start(actor=member)
+
+    response = activate(api_client, developer_token(member))
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["license"]["id"] == trial.public_id
+    assert Activation.objects.get(license=trial).membership == member
+
+
+def test_an_assigned_seat_wins_over_the_workspace_trial(api_client, member, product, policy):
+    from licensing.services.licenses import workspace_trial_start
+
+    PolicyFactory(product=product, name="Trial", trial_available=True)
+    workspace_trial_start(actor=member)
+    seat = LicenseFactory(policy=policy, assignee=member)
+
+    response = activate(api_client, developer_token(member))
+
+    assert response.json()["license"]["id"] == seat.public_id
