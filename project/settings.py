@@ -158,6 +158,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for a choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {"TokenKindEnum": "authtokens.models.TokenKind"},
 }
 
 LOGGING = {
