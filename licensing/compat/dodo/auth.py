@@ -1,0 +1,18 @@
+"""Who may call Dodo's merchant endpoints: a staff user, by the Bearer developer token of any of their
+memberships (Dodo's API key belongs to the business; in Keyward that is the vendor's staff)."""
+
+from rest_framework.permissions import BasePermission
+
+from authtokens.api.authentication import BearerTokenAuthentication
+
+__all__ = ["StaffBearerAuthentication", "StaffOnly"]
+
+StaffBearerAuthentication = BearerTokenAuthentication
+
+
+class StaffOnly(BasePermission):
+    message = "Only the vendor's staff can manage license keys; use a staff member's developer auth token."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff)
