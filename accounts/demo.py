@@ -35,5 +35,7 @@ def seed() -> list[str]:
                 services._membership_create(user=user, workspace=workspace, role=role)
     lines = [f"Password for every demo account: {DEMO_PASSWORD}", f"  staff (Django admin): {STAFF_EMAIL}"]
     for slug, (name, emails) in WORKSPACES.items():
-        lines.append(f"  {name} (/w/{slug}/): " + ", ".join(f"{e} ({r})" for e, r in zip(emails, ROLES, strict=True)))
+        lines.append(
+            f"  {name} (/w/{slug}/): " + ", ".join(f"{e} ({r})" for e, r in zip(emails, ROLES, strict=True))
+        )
     return lines

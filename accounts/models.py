@@ -111,7 +111,9 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["workspace", "user__email"]
-        constraints = [models.UniqueConstraint(fields=["user", "workspace"], name="uniq_membership_user_workspace")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="uniq_membership_user_workspace")
+        ]
         indexes = [models.Index(fields=["workspace", "role"])]
 
     def __str__(self):
@@ -157,7 +159,9 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

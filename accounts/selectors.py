@@ -41,7 +41,9 @@ def membership_list(*, workspace: Workspace, search: str = "", role: str = "") -
 
 def membership_get_in_workspace(*, workspace: Workspace, membership_id) -> Membership:
     membership = (
-        Membership.objects.select_related("user", "workspace").filter(workspace=workspace, pk=membership_id).first()
+        Membership.objects.select_related("user", "workspace")
+        .filter(workspace=workspace, pk=membership_id)
+        .first()
     )
     if membership is None:
         raise not_found("member")
@@ -82,7 +84,9 @@ def invitation_list_for_email(*, email: str) -> QuerySet[Invitation]:
     from django.utils import timezone
 
     return (
-        Invitation.objects.filter(email__iexact=email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        Invitation.objects.filter(
+            email__iexact=email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+        )
         .select_related("workspace", "invited_by")
         .order_by("-created_at")
     )

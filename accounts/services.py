@@ -150,7 +150,9 @@ def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
     if slug:
         slug = slugify(slug)
         if not slug or slug in RESERVED_SLUGS:
-            raise DomainError("INVALID_SLUG", "Choose a different slug: letters, digits and dashes.", field="slug")
+            raise DomainError(
+                "INVALID_SLUG", "Choose a different slug: letters, digits and dashes.", field="slug"
+            )
         if Workspace.objects.filter(slug=slug).exists():
             raise DomainError("SLUG_TAKEN", "That slug is taken; choose another.", field="slug")
     workspace = Workspace.objects.create(name=name, slug=slug or _unique_slug(name))
@@ -208,7 +210,9 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
 
 
 @transaction.atomic
-def membership_set_capabilities(*, actor: Membership, membership: Membership, capabilities: dict) -> Membership:
+def membership_set_capabilities(
+    *, actor: Membership, membership: Membership, capabilities: dict
+) -> Membership:
     """Turns advanced permissions on or off. Keys not given stay as they are."""
     unknown = set(capabilities) - set(CAPABILITIES)
     if unknown:
@@ -226,7 +230,9 @@ def membership_set_capabilities(*, actor: Membership, membership: Membership, ca
         # Only turning a permission on is granting it; re-sending one that is already on is not.
         if enabled and not getattr(membership, capability) and not actor.has_capability(capability):
             label = Capability(capability).label.lower()
-            raise forbidden(f"You cannot grant “{label}” because you do not hold it.", code="CAPABILITY_NOT_HELD")
+            raise forbidden(
+                f"You cannot grant “{label}” because you do not hold it.", code="CAPABILITY_NOT_HELD"
+            )
         if getattr(membership, capability) != enabled:
             setattr(membership, capability, enabled)
             changed.append(capability)
@@ -254,10 +260,11 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
 def _send_invitation_email(invitation: Invitation) -> None:
     link = settings.SITE_URL + reverse("accounts:invitation", kwargs={"key": invitation.key})
     inviter = invitation.invited_by.get_full_name() if invitation.invited_by else "A Keyward admin"
+    role = invitation.get_role_display()
     send_mail(
         subject=f"You are invited to {invitation.workspace.name} on Keyward",
         message=(
-            f"{inviter} invited you to join {invitation.workspace.name} as {invitation.get_role_display()}.\n\n"
+            f"{inviter} invited you to join {invitation.workspace.name} as {role}.\n\n"
             f"Open {link} to accept or decline. Log in (or sign up) with {invitation.email} first.\n"
             f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
         ),
@@ -283,7 +290,9 @@ def membership_invite(*, actor: Membership, email: str, role: str = Role.MEMBER)
     workspace = actor.workspace
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
         raise DomainError("ALREADY_MEMBER", f"{email} is already a member of this workspace.", field="email")
-    pending = Invitation.objects.filter(workspace=workspace, email__iexact=email, status=InvitationStatus.PENDING)
+    pending = Invitation.objects.filter(
+        workspace=workspace, email__iexact=email, status=InvitationStatus.PENDING
+    )
     # An expired pending invitation is dead weight: retire it so a fresh one can be sent.
     pending.filter(expires_at__lte=timezone.now()).update(status=InvitationStatus.REVOKED)
     if pending.exists():

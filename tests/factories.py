@@ -45,7 +45,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
         from accounts.services import _membership_create
 
         capabilities = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("user", "workspace", "role")}
-        membership = _membership_create(user=kwargs["user"], workspace=kwargs["workspace"], role=kwargs["role"])
+        membership = _membership_create(
+            user=kwargs["user"], workspace=kwargs["workspace"], role=kwargs["role"]
+        )
         if capabilities:
             for name, value in capabilities.items():
                 setattr(membership, name, value)

@@ -49,7 +49,9 @@ def _field_errors(detail, prefix="") -> dict:
 
 
 def error_response(code: str, message: str, http_status: int, fields: dict | None = None, headers=None):
-    return Response({"code": code, "message": message, "fields": fields or {}}, status=http_status, headers=headers)
+    return Response(
+        {"code": code, "message": message, "fields": fields or {}}, status=http_status, headers=headers
+    )
 
 
 def exception_handler(exc, context):

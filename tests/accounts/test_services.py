@@ -33,7 +33,10 @@ def test_signup_creates_a_personal_workspace_owned_by_the_user():
 
 def test_signup_refuses_a_taken_email_and_weak_password_naming_the_field():
     services.user_signup(email="ada@example.com", password="a-long-unusual-pass")
-    assert error_of(services.user_signup, email="ADA@example.com", password="a-long-unusual-pass").field == "email"
+    assert (
+        error_of(services.user_signup, email="ADA@example.com", password="a-long-unusual-pass").field
+        == "email"
+    )
     assert error_of(services.user_signup, email="bob@example.com", password="123").field == "password"
     assert User.objects.count() == 1
 
@@ -80,18 +83,18 @@ def test_an_owner_can_leave_once_there_is_another_owner(workspace, owner, make_m
 def test_admins_cannot_remove_or_demote_owners(workspace, owner, admin, make_member):
     make_member(workspace, Role.OWNER)
     assert error_of(services.membership_remove, actor=admin, membership=owner).code == "OWNER_REQUIRED"
-    assert error_of(services.membership_change_role, actor=admin, membership=owner, role=Role.MEMBER).code == (
-        "OWNER_REQUIRED"
-    )
+    assert error_of(
+        services.membership_change_role, actor=admin, membership=owner, role=Role.MEMBER
+    ).code == ("OWNER_REQUIRED")
 
 
 # ------------------------------------------------------------ only owners make owners
 
 
 def test_only_owners_make_owners(owner, admin, member):
-    assert error_of(services.membership_change_role, actor=admin, membership=member, role=Role.OWNER).code == (
-        "OWNER_REQUIRED"
-    )
+    assert error_of(
+        services.membership_change_role, actor=admin, membership=member, role=Role.OWNER
+    ).code == ("OWNER_REQUIRED")
     assert error_of(services.membership_invite, actor=admin, email="x@example.com", role=Role.OWNER).code == (
         "OWNER_REQUIRED"
     )
@@ -103,9 +106,9 @@ def test_only_owners_make_owners(owner, admin, member):
 def test_a_member_with_manage_members_cannot_make_admins(workspace, make_member):
     manager = make_member(workspace, Role.MEMBER, manage_members=True)
     target = make_member(workspace, Role.MEMBER)
-    assert error_of(services.membership_change_role, actor=manager, membership=target, role=Role.ADMIN).code == (
-        "ROLE_TOO_HIGH"
-    )
+    assert error_of(
+        services.membership_change_role, actor=manager, membership=target, role=Role.ADMIN
+    ).code == ("ROLE_TOO_HIGH")
 
 
 # ------------------------------------------------------------ manage_members
@@ -145,10 +148,15 @@ def test_nobody_grants_a_capability_they_do_not_hold(workspace, make_member):
     manager = make_member(workspace, Role.MEMBER, manage_members=True)
     target = make_member(workspace, Role.MEMBER)
     error = error_of(
-        services.membership_set_capabilities, actor=manager, membership=target, capabilities={"manage_licenses": True}
+        services.membership_set_capabilities,
+        actor=manager,
+        membership=target,
+        capabilities={"manage_licenses": True},
     )
     assert error.code == "CAPABILITY_NOT_HELD"
-    services.membership_set_capabilities(actor=manager, membership=target, capabilities={"manage_members": True})
+    services.membership_set_capabilities(
+        actor=manager, membership=target, capabilities={"manage_members": True}
+    )
     target.refresh_from_db()
     assert target.manage_members and not target.manage_licenses
 
@@ -159,14 +167,19 @@ def test_admin_toggles_any_capability_and_unknown_ones_are_refused(admin, member
     )
     member.refresh_from_db()
     assert member.has_capability("manage_ci_tokens") and member.has_capability("view_usage")
-    error = error_of(services.membership_set_capabilities, actor=admin, membership=member, capabilities={"root": True})
+    error = error_of(
+        services.membership_set_capabilities, actor=admin, membership=member, capabilities={"root": True}
+    )
     assert (error.code, error.field) == ("UNKNOWN_CAPABILITY", "root")
 
 
 def test_members_cannot_raise_their_own_permissions(workspace, make_member):
     manager = make_member(workspace, Role.MEMBER, manage_members=True)
     error = error_of(
-        services.membership_set_capabilities, actor=manager, membership=manager, capabilities={"view_usage": False}
+        services.membership_set_capabilities,
+        actor=manager,
+        membership=manager,
+        capabilities={"view_usage": False},
     )
     assert error.kind == ErrorKind.FORBIDDEN
 
@@ -187,7 +200,9 @@ def test_invite_refuses_members_duplicates_and_bad_addresses(owner, member):
     assert error_of(services.membership_invite, actor=owner, email=member.user.email).code == "ALREADY_MEMBER"
     assert error_of(services.membership_invite, actor=owner, email="not-an-email").field == "email"
     services.membership_invite(actor=owner, email="new@example.com")
-    assert error_of(services.membership_invite, actor=owner, email="NEW@example.com").code == "ALREADY_INVITED"
+    assert (
+        error_of(services.membership_invite, actor=owner, email="NEW@example.com").code == "ALREADY_INVITED"
+    )
     assert Invitation.objects.count() == 1
 
 
@@ -202,7 +217,9 @@ def test_accepting_creates_the_membership_once(workspace, owner):
 
 def test_accepting_with_another_email_fails_clearly(owner):
     invitation = services.membership_invite(actor=owner, email="new@example.com")
-    error = error_of(services.invitation_accept, user=UserFactory(email="someone@else.com"), invitation=invitation)
+    error = error_of(
+        services.invitation_accept, user=UserFactory(email="someone@else.com"), invitation=invitation
+    )
     assert error.code == "INVITATION_EMAIL_MISMATCH"
     assert "someone@else.com" in error.message and "new@example.com" not in error.message
     assert not Membership.objects.filter(user__email="someone@else.com", workspace=owner.workspace).exists()
@@ -237,5 +254,9 @@ def test_decline_and_revoke_close_the_invitation(owner):
 
 def test_invitation_management_needs_manage_members(owner, member):
     invitation = services.membership_invite(actor=owner, email="a@example.com")
-    assert error_of(services.invitation_revoke, actor=member, invitation=invitation).kind == ErrorKind.FORBIDDEN
-    assert error_of(services.invitation_resend, actor=member, invitation=invitation).kind == ErrorKind.FORBIDDEN
+    assert (
+        error_of(services.invitation_revoke, actor=member, invitation=invitation).kind == ErrorKind.FORBIDDEN
+    )
+    assert (
+        error_of(services.invitation_resend, actor=member, invitation=invitation).kind == ErrorKind.FORBIDDEN
+    )
