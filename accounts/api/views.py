@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Capability, Invitation, Membership
+from project.api.inputs import validated_input
 from project.errors import forbidden
 
 from .base import WorkspaceAPIView
@@ -68,12 +69,6 @@ def no_content(description: str) -> dict:
     return {204: OpenApiResponse(description=description)}
 
 
-def validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class ListMixin:
     # Page-number pagination with the project's default paginator (GenericAPIView.pagination_class).
 
@@ -115,7 +110,7 @@ class WorkspaceListView(ListMixin, GenericAPIView):
         responses={201: MyWorkspaceOutputSerializer, **errors(400, 403)},
     )
     def post(self, request):
-        data = validated(WorkspaceCreateInputSerializer, request.data)
+        data = validated_input(WorkspaceCreateInputSerializer, request.data)
         workspace = services.workspace_create(
             owner=request.user, name=data["name"], slug=data.get("slug", "")
         )
@@ -144,7 +139,7 @@ class WorkspaceDetailView(WorkspaceAPIView):
         responses={200: MyWorkspaceOutputSerializer, **errors(400, 403, 404)},
     )
     def patch(self, request, workspace_slug):
-        data = validated(WorkspaceUpdateInputSerializer, request.data)
+        data = validated_input(WorkspaceUpdateInputSerializer, request.data)
         self.membership.workspace = services.workspace_rename(actor=self.membership, name=data["name"])
         return Response(MyWorkspaceOutputSerializer(self.membership).data)
 
@@ -169,7 +164,7 @@ class WorkspaceDetailView(WorkspaceAPIView):
     )
     def delete(self, request, workspace_slug):
         payload = request.data if "confirm_name" in request.data else request.query_params
-        data = validated(WorkspaceDeleteInputSerializer, payload)
+        data = validated_input(WorkspaceDeleteInputSerializer, payload)
         services.workspace_delete(actor=self.membership, confirm_name=data["confirm_name"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -243,7 +238,7 @@ class MemberDetailView(WorkspaceAPIView):
         responses={200: MemberOutputSerializer, **errors(400, 403, 404, 409)},
     )
     def patch(self, request, workspace_slug, membership_id):
-        data = validated(MemberUpdateInputSerializer, request.data)
+        data = validated_input(MemberUpdateInputSerializer, request.data)
         member = self.get_member()
         with transaction.atomic():  # role and permissions are one change to the caller
             if "role" in data:
@@ -301,7 +296,7 @@ class InvitationListView(ListMixin, WorkspaceAPIView, GenericAPIView):
         responses={201: InvitationOutputSerializer, **errors(400, 403, 404)},
     )
     def post(self, request, workspace_slug):
-        data = validated(InvitationCreateInputSerializer, request.data)
+        data = validated_input(InvitationCreateInputSerializer, request.data)
         invitation = services.membership_invite(actor=self.membership, email=data["email"], role=data["role"])
         return Response(InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
 

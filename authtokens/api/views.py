@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.base import WorkspaceAPIView
+from project.api.inputs import validated_input
 from project.errors import forbidden
 
 from .. import leaks, selectors, services
@@ -28,12 +29,6 @@ from .serializers import (
 )
 
 TAG = ["auth tokens"]
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _issued(issued: IssuedToken, http_status=status.HTTP_200_OK) -> Response:
@@ -95,7 +90,7 @@ class CITokenListView(GenericAPIView, WorkspaceAPIView):
         responses={201: IssuedTokenOutputSerializer},
     )
     def post(self, request, workspace_slug):
-        data = _validated(CITokenCreateInputSerializer, request.data)
+        data = validated_input(CITokenCreateInputSerializer, request.data)
         issued = services.ci_token_create(actor=self.membership, ip=client_ip(request), **data)
         return _issued(issued, status.HTTP_201_CREATED)
 
@@ -121,7 +116,7 @@ class CITokenDetailView(CITokenMixin, WorkspaceAPIView):
         responses={200: TokenOutputSerializer},
     )
     def patch(self, request, workspace_slug, token_id):
-        data = _validated(CITokenUpdateInputSerializer, request.data)
+        data = validated_input(CITokenUpdateInputSerializer, request.data)
         services.ci_token_update(actor=self.membership, token=self.get_token(), ip=client_ip(request), **data)
         return Response(TokenOutputSerializer(self.get_token()).data)
 

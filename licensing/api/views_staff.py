@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from project.api.inputs import validated_serializer
 from project.errors import DomainError
 
 from ..models import LicenseSource, LicenseStatus
@@ -47,12 +48,6 @@ class StaffAPIView(APIView):
     permission_classes = [IsStaff]
 
 
-def _validated(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer
-
-
 # ---------------------------------------------------------------- products and policies
 
 
@@ -73,7 +68,7 @@ class ProductListView(StaffAPIView, GenericAPIView):
         responses={201: ProductOutputSerializer},
     )
     def post(self, request):
-        data = _validated(ProductCreateInputSerializer, request.data).validated_data
+        data = validated_serializer(ProductCreateInputSerializer, request.data).validated_data
         product = catalog.product_create(name=data["name"], code=data["code"])
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
@@ -100,7 +95,7 @@ class PolicyListView(StaffAPIView, GenericAPIView):
         responses={201: PolicyOutputSerializer},
     )
     def post(self, request):
-        serializer = _validated(PolicyCreateInputSerializer, request.data)
+        serializer = validated_serializer(PolicyCreateInputSerializer, request.data)
         policy = catalog.policy_create(**serializer.to_service_kwargs())
         return Response(PolicyOutputSerializer(policy).data, status=status.HTTP_201_CREATED)
 
@@ -166,7 +161,7 @@ class LicenseListView(StaffAPIView, GenericAPIView):
         responses={201: StaffLicenseCreatedSerializer},
     )
     def post(self, request):
-        data = _validated(LicenseCreateInputSerializer, request.data).validated_data
+        data = validated_serializer(LicenseCreateInputSerializer, request.data).validated_data
         license, plaintext = services.license_create(
             policy=data["policy"],
             workspace=_workspace(data.get("workspace")),
@@ -189,7 +184,7 @@ class LicenseIssueView(StaffAPIView):
         responses={201: StaffLicenseCreatedSerializer(many=True)},
     )
     def post(self, request):
-        data = _validated(LicenseIssueInputSerializer, request.data).validated_data
+        data = validated_serializer(LicenseIssueInputSerializer, request.data).validated_data
         pairs = services.license_issue(
             policy=data["policy"],
             workspace=_workspace(data["workspace"]),
@@ -216,7 +211,7 @@ class LicenseDetailView(StaffAPIView):
     )
     def patch(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
-        data = _validated(LicenseUpdateInputSerializer, request.data).validated_data
+        data = validated_serializer(LicenseUpdateInputSerializer, request.data).validated_data
         services.license_update(license=license, **data)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
@@ -248,7 +243,7 @@ class LicenseExtendView(StaffAPIView):
     )
     def post(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
-        data = _validated(LicenseExtendInputSerializer, request.data).validated_data
+        data = validated_serializer(LicenseExtendInputSerializer, request.data).validated_data
         by = timedelta(days=data["days"]) if "days" in data else None
         services.license_extend(license=license, until=data.get("until"), by=by)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)

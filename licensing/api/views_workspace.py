@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.api.base import WorkspaceAPIView
 from accounts.models import Capability
+from project.api.inputs import validated_input
 from project.errors import DomainError, ErrorKind
 
 from ..models import LicenseStatus
@@ -31,12 +32,6 @@ LIST_PARAMETERS = [
     OpenApiParameter("assignee", str, description='A membership id, or "none" for unassigned seats.'),
     OpenApiParameter("search", str, description="The key's last characters, the name or the license id."),
 ]
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class LicenseWorkspaceView(WorkspaceAPIView):
@@ -103,7 +98,7 @@ class LicenseAssignView(LicenseWorkspaceView):
         responses={200: LicenseOutputSerializer},
     )
     def post(self, request, workspace_slug, public_id):
-        data = _validated(AssignInputSerializer, request.data)
+        data = validated_input(AssignInputSerializer, request.data)
         license = selectors.license_get(workspace=self.workspace, public_id=public_id)
         try:
             member = account_selectors.membership_get_in_workspace(
