@@ -242,6 +242,20 @@ def membership_set_capabilities(
 
 
 @transaction.atomic
+def membership_update(
+    *, actor: Membership, membership: Membership, role: str | None = None, capabilities: dict | None = None
+) -> Membership:
+    """Changes role and permissions together: either both apply or neither does."""
+    if role is not None:
+        membership = membership_change_role(actor=actor, membership=membership, role=role)
+    if capabilities is not None:
+        membership = membership_set_capabilities(
+            actor=actor, membership=membership, capabilities=capabilities
+        )
+    return membership
+
+
+@transaction.atomic
 def membership_remove(*, actor: Membership, membership: Membership) -> None:
     """Removes a member (or, when actor is the member, leaves the workspace)."""
     _require_same_workspace(actor, membership.workspace_id)

@@ -6,7 +6,6 @@ are enforced in accounts.services; a DomainError becomes the JSON error
 `{"code", "message", "fields"}` in project.api.errors.
 """
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -239,16 +238,12 @@ class MemberDetailView(WorkspaceAPIView):
     )
     def patch(self, request, workspace_slug, membership_id):
         data = validated_input(MemberUpdateInputSerializer, request.data)
-        member = self.get_member()
-        with transaction.atomic():  # role and permissions are one change to the caller
-            if "role" in data:
-                member = services.membership_change_role(
-                    actor=self.membership, membership=member, role=data["role"]
-                )
-            if "permissions" in data:
-                member = services.membership_set_capabilities(
-                    actor=self.membership, membership=member, capabilities=data["permissions"]
-                )
+        member = services.membership_update(
+            actor=self.membership,
+            membership=self.get_member(),
+            role=data.get("role"),
+            capabilities=data.get("permissions"),
+        )
         return Response(MemberOutputSerializer(member).data)
 
     @extend_schema(

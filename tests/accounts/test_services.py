@@ -260,3 +260,23 @@ def test_invitation_management_needs_manage_members(owner, member):
     assert (
         error_of(services.invitation_resend, actor=member, invitation=invitation).kind == ErrorKind.FORBIDDEN
     )
+
+
+def test_membership_update_applies_role_and_permissions_together_or_not_at_all(workspace, owner, make_member):
+    manager = make_member(workspace, Role.ADMIN)
+    target = make_member(workspace, Role.MEMBER)
+    error = error_of(
+        services.membership_update,
+        actor=manager,
+        membership=target,
+        role=Role.ADMIN,
+        capabilities={"root": True},
+    )
+    assert error.code == "UNKNOWN_CAPABILITY"
+    target.refresh_from_db()
+    assert target.role == Role.MEMBER  # the role change was rolled back with the failed permissions
+    services.membership_update(
+        actor=owner, membership=target, role=Role.ADMIN, capabilities={"view_usage": True}
+    )
+    target.refresh_from_db()
+    assert (target.role, target.view_usage) == (Role.ADMIN, True)
