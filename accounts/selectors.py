@@ -26,8 +26,12 @@ def workspace_list_for_user(*, user: User) -> QuerySet[Workspace]:
     return Workspace.objects.filter(memberships__user=user).order_by("name")
 
 
-def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
+def membership_list_for_user(*, user: User, only_workspace: Workspace | None = None) -> QuerySet[Membership]:
+    """A user's memberships; `only_workspace` narrows it, e.g. to the one a developer token belongs to."""
+    queryset = Membership.objects.filter(user=user).select_related("workspace")
+    if only_workspace is not None:
+        queryset = queryset.filter(workspace=only_workspace)
+    return queryset.order_by("workspace__name")
 
 
 def membership_list(*, workspace: Workspace, search: str = "", role: str = "") -> QuerySet[Membership]:

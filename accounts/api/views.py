@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Capability, Invitation, Membership
+from authtokens.api.authentication import request_token
 from project.api.inputs import validated_input
 from project.errors import forbidden
 
@@ -68,6 +69,12 @@ def no_content(description: str) -> dict:
     return {204: OpenApiResponse(description=description)}
 
 
+def _token_workspace(request):
+    """A developer token speaks for its member in one workspace: reads across workspaces stay in that one."""
+    token = request_token(request)
+    return token.workspace if token is not None else None
+
+
 class ListMixin:
     # Page-number pagination with the project's default paginator (GenericAPIView.pagination_class).
 
@@ -98,7 +105,8 @@ class WorkspaceListView(ListMixin, GenericAPIView):
     )
     def get(self, request):
         return self.paginated_response(
-            selectors.membership_list_for_user(user=request.user), MyWorkspaceOutputSerializer
+            selectors.membership_list_for_user(user=request.user, only_workspace=_token_workspace(request)),
+            MyWorkspaceOutputSerializer,
         )
 
     @extend_schema(
@@ -397,5 +405,7 @@ class MeView(APIView):
         responses={200: MeOutputSerializer, **errors(403)},
     )
     def get(self, request):
-        memberships = selectors.membership_list_for_user(user=request.user)
+        memberships = selectors.membership_list_for_user(
+            user=request.user, only_workspace=_token_workspace(request)
+        )
         return Response(MeOutputSerializer({"user": request.user, "memberships": memberships}).data)

@@ -65,6 +65,17 @@ def test_developer_token_only_works_in_its_own_workspace(
     assert client.get(dev_url("acme")).status_code == 200
 
 
+def test_developer_token_lists_only_its_own_workspace(member, other_workspace, dev_token, bearer, client_for):
+    from accounts.services import _membership_create
+
+    _membership_create(user=member.user, workspace=other_workspace, role=Role.MEMBER)
+    by_token = bearer(dev_token(member))
+    assert [w["slug"] for w in by_token.get("/api/v1/workspaces/").json()["results"]] == ["acme"]
+    assert [m["slug"] for m in by_token.get("/api/v1/me/").json()["memberships"]] == ["acme"]
+    by_session = client_for(member)
+    assert {w["slug"] for w in by_session.get("/api/v1/workspaces/").json()["results"]} == {"acme", "globex"}
+
+
 def test_developer_token_carries_the_members_role(member, admin, dev_token, bearer):
     as_member = bearer(dev_token(member)).post(ci_url(), {"name": "deploy"}, format="json")
     assert as_member.status_code == 403
