@@ -37,7 +37,10 @@ def _field_errors(detail, prefix="") -> dict:
     fields = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and prefix:
+                name = prefix  # a nested object that is wrong as a whole: name the object
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             if isinstance(value, dict):
                 fields.update(_field_errors(value, name))
             elif isinstance(value, list) and value and isinstance(value[0], dict):
