@@ -23,8 +23,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# A development checkout gets a git-ignored .env with DEBUG on, so plain manage.py commands work too.
+.env:
+	printf '# Development settings (git-ignored). See .env.example for every variable.\nDEBUG=true\n' > .env
+
 ## Serve the dashboard with demo data on SQLite at http://127.0.0.1:8000
-run: install
+run: install .env
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
