@@ -25,6 +25,14 @@ def _visible(membership, requirement):
     return membership.has_capability(requirement)
 
 
+def _mark_active(nav: list[dict], path: str) -> None:
+    """The entry whose URL is the longest prefix of the path: sub-pages (a license, a token,
+    a form shown again after an error) keep their section highlighted."""
+    matches = [item for item in nav if path.startswith(item["url"])]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
+
+
 def workspace_navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -41,6 +49,7 @@ def workspace_navigation(request):
             url = reverse(url_name, kwargs={"workspace_slug": membership.workspace.slug})
         except NoReverseMatch:
             continue
-        nav.append({"label": label, "url": url, "active": request.path == url})
+        nav.append({"label": label, "url": url, "active": False})
+    _mark_active(nav, request.path)
     context.update(current_membership=membership, current_workspace=membership.workspace, workspace_nav=nav)
     return context
