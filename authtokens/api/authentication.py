@@ -12,6 +12,7 @@ Contract for API views (see also accounts.api.base.WorkspaceAPIView):
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.http import http_date
 from rest_framework import exceptions
@@ -58,10 +59,18 @@ def parse_bearer(header: str | None) -> str | None:
 
 
 def client_ip(request) -> str | None:
-    """The caller's address as the server saw it.
+    """The caller's address, for the security log and token telemetry.
 
-    Behind a reverse proxy, have the proxy (or gunicorn's forwarded-allow-ips) set REMOTE_ADDR.
+    Behind TRUSTED_PROXY_COUNT reverse proxies, each appends the address it saw to
+    X-Forwarded-For, so the client is that many entries from the right; anything further
+    left was written by the client and cannot be trusted.
     """
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
     return request.META.get("REMOTE_ADDR") or None
 
 
