@@ -18,11 +18,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from .models import CAPABILITIES, Capability, Invitation, Membership, Role, User, Workspace
+from . import selectors
+from .models import CAPABILITIES, Capability, Invitation, Membership, User, Workspace
 
 # ---------------------------------------------------------------- users
 
@@ -67,19 +68,6 @@ class UserMembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("workspace")
 
 
-def _sole_owner_workspaces(users):
-    """Workspaces where one of `users` is the only owner."""
-    other_owner = Membership.objects.filter(workspace=OuterRef("workspace"), role=Role.OWNER).exclude(
-        user__in=users
-    )
-    return Workspace.objects.filter(
-        pk__in=Membership.objects.filter(user__in=users, role=Role.OWNER)
-        .annotate(has_other_owner=Exists(other_owner))
-        .filter(has_other_owner=False)
-        .values("workspace")
-    )
-
-
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
@@ -117,7 +105,7 @@ class UserAdmin(DjangoUserAdmin):
         orphaned = [
             f"Workspace “{workspace}” ({workspace.slug}): this user is its only owner; "
             "make someone else an owner first."
-            for workspace in _sole_owner_workspaces(list(objs))
+            for workspace in selectors.workspaces_solely_owned_by(users=list(objs))
         ]
         return deleted, counts, perms_needed, [*protected, *orphaned]
 

@@ -1,7 +1,7 @@
 """Reads for accounts. Every workspace read takes the workspace (or resolves it
 through the caller's membership), so nothing leaks across tenants."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from project.errors import not_found
 
@@ -93,4 +93,17 @@ def invitation_list_for_email(*, email: str) -> QuerySet[Invitation]:
         )
         .select_related("workspace", "invited_by")
         .order_by("-created_at")
+    )
+
+
+def workspaces_solely_owned_by(*, users) -> QuerySet[Workspace]:
+    """Workspaces where one of `users` is the only owner: deleting those users would orphan them."""
+    other_owner = Membership.objects.filter(workspace=OuterRef("workspace"), role=Role.OWNER).exclude(
+        user__in=users
+    )
+    return Workspace.objects.filter(
+        pk__in=Membership.objects.filter(user__in=users, role=Role.OWNER)
+        .annotate(has_other_owner=Exists(other_owner))
+        .filter(has_other_owner=False)
+        .values("workspace")
     )

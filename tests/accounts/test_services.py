@@ -280,3 +280,13 @@ def test_membership_update_applies_role_and_permissions_together_or_not_at_all(w
     )
     target.refresh_from_db()
     assert (target.role, target.view_usage) == (Role.ADMIN, True)
+
+
+def test_workspaces_solely_owned_by_lists_only_those_without_another_owner(
+    workspace, owner, other_workspace, make_member
+):
+    from accounts.selectors import workspaces_solely_owned_by
+
+    make_member(other_workspace, Role.OWNER)
+    services._membership_create(user=owner.user, workspace=other_workspace, role=Role.OWNER)
+    assert list(workspaces_solely_owned_by(users=[owner.user])) == [workspace]  # Globex has a second owner
