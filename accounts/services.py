@@ -18,7 +18,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.utils.text import slugify
 
 from authtokens import services as authtoken_services
 from project.errors import DomainError, ErrorKind, forbidden
+from project.mail import email_send
 
 from .models import (
     CAPABILITIES,
@@ -275,15 +275,14 @@ def _send_invitation_email(invitation: Invitation) -> None:
     link = settings.SITE_URL + reverse("accounts:invitation", kwargs={"key": invitation.key})
     inviter = invitation.invited_by.get_full_name() if invitation.invited_by else "A Keyward admin"
     role = invitation.get_role_display()
-    send_mail(
+    email_send(
         subject=f"You are invited to {invitation.workspace.name} on Keyward",
-        message=(
+        body=(
             f"{inviter} invited you to join {invitation.workspace.name} as {role}.\n\n"
             f"Open {link} to accept or decline. Log in (or sign up) with {invitation.email} first.\n"
             f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
         ),
-        from_email=None,
-        recipient_list=[invitation.email],
+        to=[invitation.email],
     )
 
 

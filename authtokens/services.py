@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
+from project.mail import email_send
 
 from . import tokens, usage
 from .models import AuthToken, RevokeReason, SecurityAction, SecurityEvent, TokenKind
@@ -407,16 +407,15 @@ def _owner_emails(token: AuthToken) -> list[str]:
 
 
 def _send_reset_email(token: AuthToken, ip: str | None) -> None:
-    send_mail(
+    email_send(
         subject=f"Your Keyward developer token for {token.workspace.name} was reset",
-        message=(
+        body=(
             f"Your developer auth token for {token.workspace.name} was reset on "
             f"{token.rotated_at:%Y-%m-%d %H:%M} UTC{f' from {ip}' if ip else ''}. "
             f"The new token ends in …{token.last4}; the previous one no longer works.\n\n"
             f"If this was not you, reset it again at {_tokens_page_url(token)} and tell a workspace admin."
         ),
-        from_email=None,
-        recipient_list=_owner_emails(token),
+        to=_owner_emails(token),
     )
 
 
@@ -426,14 +425,13 @@ def _send_leak_email(token: AuthToken, url: str) -> None:
         return
     what = f"CI token “{token.name}”" if token.is_ci else "developer token"
     replace = "create a new CI token" if token.is_ci else "reset your developer token"
-    send_mail(
+    email_send(
         subject=f"Keyward revoked a leaked {what} in {token.workspace.name}",
-        message=(
+        body=(
             f"The {what} {token.masked} of {token.workspace.name} was found in public at:\n"
             f"{url or '(no URL given)'}\n\n"
             f"It has been revoked and no longer works. Remove it from that place, then {replace} at "
             f"{_tokens_page_url(token)} and update whatever used it."
         ),
-        from_email=None,
-        recipient_list=recipients,
+        to=recipients,
     )
