@@ -267,3 +267,29 @@ def test_resolved_list_runs_a_constant_number_of_queries(owner, client_for, make
         make_param(f"P{n}", "v", secret=n % 2 == 0)
     with django_assert_max_num_queries(4):
         assert len(client.get(API).json()) == 30
+
+
+def test_ci_token_stages_are_set_when_created_and_validated(owner, client_for):
+    api = "/api/v1/workspaces/acme/auth-tokens/ci/"
+    created = client_for(owner).post(api, {"name": "deploy", "parameter_stages": ["prod", "staging"]}, format="json")
+    assert created.status_code == 201 and created.json()["parameter_stages"] == ["prod", "staging"]
+    bad = client_for(owner).post(api, {"name": "x", "parameter_stages": ["Prod!"]}, format="json")
+    assert bad.status_code == 400 and "parameter_stages" in bad.json()["fields"]
+    wrong_type = client_for(owner).post(api, {"name": "y", "parameter_stages": "prod"}, format="json")
+    assert wrong_type.status_code == 400 and "parameter_stages" in wrong_type.json()["fields"]
+
+
+def test_ci_token_stages_from_the_dashboard_form(owner):
+    from django.test import Client
+
+    from authtokens.models import AuthToken
+
+    client = Client()
+    client.force_login(owner.user)
+    response = client.post("/w/acme/tokens/ci/new/", {"name": "deploy", "parameter_stages": "prod, staging"})
+    assert response.status_code == 302
+    token = AuthToken.objects.get(kind="ci")
+    assert token.parameter_stages == ["prod", "staging"]
+    assert "prod, staging" in client.get(f"/w/acme/tokens/{token.public_id}/").content.decode()
+    bad = client.post("/w/acme/tokens/ci/new/", {"name": "other", "parameter_stages": "Prod!"})
+    assert bad.status_code == 400 and "lower-case" in bad.content.decode()
