@@ -23,7 +23,8 @@ from project.errors import DomainError, ErrorKind
 
 MISSING_MESSAGE = (
     "Set PARAMETER_KEYS in the environment (Fernet keys, newest first; generate one with "
-    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'); DEBUG is off."
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'); "
+    "DEBUG is off."
 )
 
 
@@ -95,5 +96,10 @@ def check_parameter_keys(app_configs=None, **kwargs):
     """Not a deploy-only check: `migrate` and `runserver` refuse to run without keys when DEBUG is off."""
     if settings.DEBUG or any(key.strip() for key in settings.PARAMETER_KEYS):
         return []
-    return [Error("PARAMETER_KEYS is not set, so secret parameters cannot be stored.", hint=MISSING_MESSAGE,
-                  id="parameters.E001")]
+    return [
+        Error(
+            "PARAMETER_KEYS is not set, so secret parameters cannot be stored.",
+            hint=MISSING_MESSAGE,
+            id="parameters.E001",
+        )
+    ]

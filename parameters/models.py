@@ -17,7 +17,9 @@ class Parameter(models.Model):
     stage = models.CharField(max_length=32)
     name = models.CharField(max_length=128)
     is_secret = models.BooleanField(default=False)
-    stored_value = models.TextField(blank=True, help_text="Plain for a non-secret value, Fernet for a secret.")
+    stored_value = models.TextField(
+        blank=True, help_text="Plain for a non-secret value, Fernet for a secret."
+    )
     description = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="The number of the current version.")
     created_at = models.DateTimeField(default=timezone.now)

@@ -27,7 +27,6 @@ from .models import Parameter, ParameterVersion
 from .naming import DESCRIPTION_MAX, VALUE_MAX_BYTES, clean_name, clean_stage
 from .selectors import parameter_value
 
-
 # ---------------------------------------------------------------- helpers
 
 
@@ -219,7 +218,7 @@ def parameter_reveal(*, actor: Membership, parameter: Parameter, ip: str | None 
 
 @transaction.atomic
 def parameter_keys_rotate(*, batch_size: int = 500) -> int:
-    """Re-encrypts every secret value (parameters and versions) under the newest key; returns the rows touched.
+    """Re-encrypts every secret value (parameters and versions) under the newest key; returns rows touched.
 
     Staff-only, across workspaces. All or nothing: a row no configured key opens
     raises PARAMETER_KEY_MISSING and nothing is changed.

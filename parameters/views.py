@@ -93,7 +93,9 @@ def parameter_reveal(request, parameter_id):
     parameter = _parameter(request, parameter_id)
     stage = _stage(request, request.POST)
     try:
-        value = services.parameter_reveal(actor=request.membership, parameter=parameter, ip=client_ip(request))
+        value = services.parameter_reveal(
+            actor=request.membership, parameter=parameter, ip=client_ip(request)
+        )
     except DomainError as error:
         apply_domain_error(request, error)
         return _to_stage(request, stage)
@@ -166,7 +168,7 @@ def parameter_restore(request, parameter_id, version):
     except DomainError as error:
         apply_domain_error(request, error)
     else:
-        messages.success(request, f"Version {version} of “{parameter.name}” is current again (v{parameter.version}).")
-    return redirect(
-        "parameters:history", workspace_slug=request.workspace.slug, parameter_id=parameter.pk
-    )
+        messages.success(
+            request, f"Version {version} of “{parameter.name}” is current again (v{parameter.version})."
+        )
+    return redirect("parameters:history", workspace_slug=request.workspace.slug, parameter_id=parameter.pk)

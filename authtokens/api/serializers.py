@@ -50,7 +50,7 @@ class CITokenCreateInputSerializer(serializers.Serializer):
         required=False,
         max_length=20,
         default=list,
-        help_text="Limit the token to these parameter stages, e.g. [\"prod\"]. Empty: every stage.",
+        help_text='Limit the token to these parameter stages, e.g. ["prod"]. Empty: every stage.',
     )
 
 

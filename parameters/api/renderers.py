@@ -9,9 +9,7 @@ def dotenv_quote(value: str) -> str:
     quotes. A carriage return would not survive a text-mode read, so such a value is double-quoted
     with escapes instead."""
     if "\r" in value:
-        escaped = (
-            value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        )
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
         return f'"{escaped}"'
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 

@@ -95,7 +95,9 @@ class ParameterListView(ParameterAPIView):
         responses={200: {"type": "object", "additionalProperties": {"type": "string"}}, 304: None},
     )
     def get(self, request, workspace_slug):
-        rows = selectors.parameter_resolve_rows(workspace=self.workspace, stage=self.stage, reader=self.reader)
+        rows = selectors.parameter_resolve_rows(
+            workspace=self.workspace, stage=self.stage, reader=self.reader
+        )
         return self.conditional(rows, lambda: selectors.resolved_values(rows, self.reader))
 
     @extend_schema(
@@ -169,7 +171,7 @@ class ParameterDetailView(ParameterAPIView):
 
 
 class ParameterRenderView(ParameterDetailView):
-    """POST renders a template. GET (and PATCH, DELETE) act on a parameter that happens to be named `render`."""
+    """POST renders a template; GET, PATCH and DELETE act on a parameter that is named `render`."""
 
     def initial(self, request, *args, **kwargs):
         self.kwargs.setdefault("name", "render")
@@ -222,5 +224,7 @@ class ParameterRestoreView(ParameterAPIView):
         responses={200: ParameterOutputSerializer},
     )
     def post(self, request, workspace_slug, name, version):
-        parameter = services.parameter_restore(actor=self.actor, parameter=self.parameter(), version=int(version))
+        parameter = services.parameter_restore(
+            actor=self.actor, parameter=self.parameter(), version=int(version)
+        )
         return Response(ParameterOutputSerializer(parameter).data)

@@ -11,7 +11,12 @@ def make_param(owner):
 
     def make(name, value, stage="default", secret=False, actor=None, description=""):
         return services.parameter_create(
-            actor=actor or owner, stage=stage, name=name, value=value, is_secret=secret, description=description
+            actor=actor or owner,
+            stage=stage,
+            name=name,
+            value=value,
+            is_secret=secret,
+            description=description,
         )
 
     return make
@@ -32,7 +37,9 @@ def ci_client(owner, bearer):
     """ci_client(stages=[]) -> an APIClient with a new CI token of `workspace`, limited to those stages."""
 
     def make(stages=()):
-        issued = token_services.ci_token_create(actor=owner, name=f"ci {stages}", parameter_stages=list(stages))
+        issued = token_services.ci_token_create(
+            actor=owner, name=f"ci {stages}", parameter_stages=list(stages)
+        )
         return bearer(issued.plaintext)
 
     return make

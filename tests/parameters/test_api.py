@@ -22,7 +22,10 @@ def test_a_stage_resolves_over_default(owner, client_for, make_param):
     assert prod.status_code == 200
     assert prod.json() == {"DB_HOST": "db.prod", "LOG_LEVEL": "info"}
     assert client_for(owner).get(API).json() == {"DB_HOST": "db.default", "LOG_LEVEL": "info"}
-    assert client_for(owner).get(API, {"stage": "qa"}).json() == {"DB_HOST": "db.default", "LOG_LEVEL": "info"}
+    assert client_for(owner).get(API, {"stage": "qa"}).json() == {
+        "DB_HOST": "db.default",
+        "LOG_LEVEL": "info",
+    }
 
     one = client_for(owner).get(f"{API}DB_HOST/", {"stage": "prod"}).json()
     assert (one["value"], one["stage"], one["version"]) == ("db.prod", "prod", 1)
@@ -143,7 +146,10 @@ def test_a_name_taken_in_the_stage_is_a_409_naming_the_field(owner, client_for, 
     make_param("A", "1", stage="prod")
     response = client_for(owner).post(API, {"stage": "prod", "name": "A", "value": "2"}, format="json")
     assert response.status_code == 409 and response.json()["fields"].keys() == {"name"}
-    assert client_for(owner).post(API, {"stage": "dev", "name": "A", "value": "2"}, format="json").status_code == 201
+    assert (
+        client_for(owner).post(API, {"stage": "dev", "name": "A", "value": "2"}, format="json").status_code
+        == 201
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,7 +231,12 @@ def test_ci_token_reads_only_its_stages_and_never_writes(owner, make_param, ci_c
         refused = prod_only.get(API, {"stage": stage})
         assert refused.status_code == 404 and refused.json()["code"] == "STAGE_NOT_FOUND"
         assert prod_only.get(f"{API}A/", {"stage": stage}).status_code == 404
-        assert prod_only.post(f"{API}render/", {"stage": stage, "template": "${param:A}"}, format="json").status_code == 404
+        assert (
+            prod_only.post(
+                f"{API}render/", {"stage": stage, "template": "${param:A}"}, format="json"
+            ).status_code
+            == 404
+        )
     assert ci_client().get(API, {"stage": "dev"}).json() == {"A": "default-a"}
 
     assert prod_only.post(API, {"name": "B", "value": "x"}, format="json").status_code == 403
@@ -260,7 +271,9 @@ def test_another_workspace_gets_404_everywhere(outsider, client_for, make_param,
     assert Parameter.objects.get().version == 1
 
 
-def test_resolved_list_runs_a_constant_number_of_queries(owner, client_for, make_param, django_assert_max_num_queries):
+def test_resolved_list_runs_a_constant_number_of_queries(
+    owner, client_for, make_param, django_assert_max_num_queries
+):
     client = client_for(owner)
     client.get(API)
     for n in range(30):
@@ -271,7 +284,9 @@ def test_resolved_list_runs_a_constant_number_of_queries(owner, client_for, make
 
 def test_ci_token_stages_are_set_when_created_and_validated(owner, client_for):
     api = "/api/v1/workspaces/acme/auth-tokens/ci/"
-    created = client_for(owner).post(api, {"name": "deploy", "parameter_stages": ["prod", "staging"]}, format="json")
+    created = client_for(owner).post(
+        api, {"name": "deploy", "parameter_stages": ["prod", "staging"]}, format="json"
+    )
     assert created.status_code == 201 and created.json()["parameter_stages"] == ["prod", "staging"]
     bad = client_for(owner).post(api, {"name": "x", "parameter_stages": ["Prod!"]}, format="json")
     assert bad.status_code == 400 and "parameter_stages" in bad.json()["fields"]

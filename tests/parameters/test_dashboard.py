@@ -1,4 +1,4 @@
-"""The Parameters dashboard: stage switcher, masked secrets, reveal (logged), add, edit, delete, history, restore."""
+"""The Parameters dashboard: stages, masked secrets, reveal (logged), add, edit, delete, history, restore."""
 
 import pytest
 from django.test import Client
@@ -62,10 +62,15 @@ def test_a_member_without_manage_parameters_can_neither_reveal_nor_write(member,
 
 def test_add_edit_restore_and_delete(owner, web):
     client = web(owner)
-    added = client.post(f"{PAGE}new/", {"stage": "prod", "name": "API_URL", "value": "https://a", "description": "d"})
+    added = client.post(
+        f"{PAGE}new/", {"stage": "prod", "name": "API_URL", "value": "https://a", "description": "d"}
+    )
     assert added.status_code == 302 and added["Location"].endswith("?stage=prod")
     parameter = Parameter.objects.get()
-    assert client.post(f"{PAGE}{parameter.pk}/edit/", {"value": "https://b", "description": "d"}).status_code == 302
+    assert (
+        client.post(f"{PAGE}{parameter.pk}/edit/", {"value": "https://b", "description": "d"}).status_code
+        == 302
+    )
     history = client.get(f"{PAGE}{parameter.pk}/history/").content.decode()
     assert "https://a" in history and "https://b" in history
     client.post(f"{PAGE}{parameter.pk}/history/1/restore/")

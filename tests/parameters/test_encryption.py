@@ -19,7 +19,9 @@ SECRETS = ["correct horse battery staple", "pg-pa55word-4e1f", "multi\nline secr
 
 def _create_secrets_through_every_door(owner, client_for):
     client = client_for(owner)
-    client.post(API, {"stage": "prod", "name": "DB_PASSWORD", "value": SECRETS[0], "secret": True}, format="json")
+    client.post(
+        API, {"stage": "prod", "name": "DB_PASSWORD", "value": SECRETS[0], "secret": True}, format="json"
+    )
     client.patch(f"{API}DB_PASSWORD/?stage=prod", {"value": SECRETS[1]}, format="json")
     client.post(API, {"name": "CERT", "value": SECRETS[2], "secret": True}, format="json")
     client.post(f"{API}DB_PASSWORD/versions/1/restore/?stage=prod")

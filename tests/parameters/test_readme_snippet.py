@@ -19,7 +19,9 @@ def readme_snippet() -> str:
 
 
 def test_the_readme_snippet_reads_a_parameter_and_revalidates_with_its_etag(live_server, owner, monkeypatch):
-    parameter = services.parameter_create(actor=owner, stage="prod", name="FEATURE_FLAG", value="on", is_secret=True)
+    parameter = services.parameter_create(
+        actor=owner, stage="prod", name="FEATURE_FLAG", value="on", is_secret=True
+    )
     token = token_services.ci_token_create(actor=owner, name="app", parameter_stages=["prod"]).plaintext
     monkeypatch.setenv("KEYWARD_URL", live_server.url)
     monkeypatch.setenv("KEYWARD_WORKSPACE", "acme")
@@ -32,7 +34,7 @@ def test_the_readme_snippet_reads_a_parameter_and_revalidates_with_its_etag(live
     assert param("FEATURE_FLAG") == "on"  # within the TTL: from memory
 
     # Unchanged: the server answers 304, so the snippet keeps what it has cached (a marker proves it).
-    (url, (etag, _, _)), = cache.items()
+    ((url, (etag, _, _)),) = cache.items()
     cache[url] = (etag, "cached", -1e9)
     assert param("FEATURE_FLAG", ttl=0) == "cached"
 
