@@ -90,6 +90,7 @@ class ParameterAPIView(WorkspaceAPIView):
 class ParameterListView(ParameterAPIView):
     @extend_schema(
         tags=TAGS,
+        operation_id="workspace_parameters_resolve",
         summary="The resolved parameters of a stage: {NAME: value}, stage values over `default`",
         parameters=[STAGE, FORMAT],
         responses={200: {"type": "object", "additionalProperties": {"type": "string"}}, 304: None},
@@ -122,6 +123,7 @@ class ParameterListView(ParameterAPIView):
 class ParameterDetailView(ParameterAPIView):
     @extend_schema(
         tags=TAGS,
+        operation_id="workspace_parameter_value",
         summary="One resolved value (the stage's own, else `default`'s)",
         parameters=[STAGE, FORMAT],
         responses={200: ParameterValueOutputSerializer, 304: None},
@@ -177,12 +179,15 @@ class ParameterRenderView(ParameterDetailView):
         self.kwargs.setdefault("name", "render")
         super().initial(request, *args, **kwargs)
 
+    @extend_schema(exclude=True)  # documented on parameters/{name}/
     def get(self, request, workspace_slug, name="render"):
         return super().get(request, workspace_slug, name)
 
+    @extend_schema(exclude=True)
     def patch(self, request, workspace_slug, name="render"):
         return super().patch(request, workspace_slug, name)
 
+    @extend_schema(exclude=True)
     def delete(self, request, workspace_slug, name="render"):
         return super().delete(request, workspace_slug, name)
 
