@@ -94,7 +94,13 @@ def reencrypt(ciphertext: str) -> str:
 @register()
 def check_parameter_keys(app_configs=None, **kwargs):
     """Not a deploy-only check: `migrate` and `runserver` refuse to run without keys when DEBUG is off."""
-    if settings.DEBUG or any(key.strip() for key in settings.PARAMETER_KEYS):
+    if any(key.strip() for key in settings.PARAMETER_KEYS):
+        try:
+            fernet()
+        except ImproperlyConfigured as error:
+            return [Error(str(error), id="parameters.E002")]
+        return []
+    if settings.DEBUG:
         return []
     return [
         Error(

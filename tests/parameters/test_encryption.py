@@ -87,6 +87,12 @@ def test_without_keys_and_debug_off_keyward_refuses_to_start(settings):
         call_command("check")
 
 
+def test_a_malformed_key_is_reported_before_any_request(settings):
+    settings.PARAMETER_KEYS = ["not-a-fernet-key"]
+    with pytest.raises(SystemCheckError, match="not a Fernet key"):
+        call_command("check")
+
+
 def test_development_generates_a_key_into_a_git_ignored_file(settings, tmp_path, owner):
     settings.PARAMETER_KEYS = []
     settings.DEBUG = True
