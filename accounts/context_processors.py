@@ -12,6 +12,7 @@ WORKSPACE_NAV = [
     ("Licenses", "licensing:licenses", "manage_licenses"),
     ("My license", "licensing:my_license", None),
     ("Auth tokens", "authtokens:tokens", None),
+    ("Parameters", "parameters:parameters", None),
     ("Security log", "authtokens:security_log", "admin"),
     ("Settings", "accounts:workspace_settings", None),
 ]

@@ -14,6 +14,12 @@ class CITokenCreateForm(forms.Form):
         help_text="Optional. Empty: it never expires.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+    parameter_stages = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Parameter stages",
+        help_text="Optional: the stages it may read, e.g. “prod” or “staging, prod”. Empty: every stage.",
+    )
 
 
 class CITokenRenameForm(forms.Form):

@@ -58,6 +58,9 @@ class AuthToken(models.Model):
     revoke_reason = models.CharField(max_length=20, choices=RevokeReason.choices, blank=True)
     is_legacy = models.BooleanField(default=False)
     sunset_at = models.DateTimeField(null=True, blank=True, help_text="When a legacy token stops working.")
+    parameter_stages = models.JSONField(
+        default=list, blank=True, help_text="CI tokens: the parameter stages it may read. Empty: every stage."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -141,10 +144,13 @@ class SecurityAction(models.TextChoices):
     TOKEN_LEAKED = "token_leaked", "Token revoked after a leak report"
     TOKEN_ENDED = "token_ended", "Token ended (member removed)"
     TOKEN_MARKED_LEGACY = "token_marked_legacy", "Token marked legacy"
+    PARAMETER_REVEALED = "parameter_revealed", "Secret parameter revealed"
 
 
 class SecurityEvent(models.Model):
-    """Who did what to which token, when and from where. Tokens are named by kind and last 4 only."""
+    """Who did what to which token, when and from where. Tokens are named by kind and last 4 only.
+
+    Events about something other than a token (a secret parameter revealed) leave the token fields empty."""
 
     workspace = models.ForeignKey(
         "accounts.Workspace", on_delete=models.CASCADE, related_name="security_events"
@@ -160,8 +166,8 @@ class SecurityEvent(models.Model):
     token = models.ForeignKey(
         AuthToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
-    token_kind = models.CharField(max_length=10, choices=TokenKind.choices)
-    token_last4 = models.CharField(max_length=4)
+    token_kind = models.CharField(max_length=10, choices=TokenKind.choices, blank=True)
+    token_last4 = models.CharField(max_length=4, blank=True)
     token_name = models.CharField(max_length=254, blank=True)
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -175,4 +181,4 @@ class SecurityEvent(models.Model):
 
     @property
     def token_masked(self) -> str:
-        return tokens.masked(self.token_kind, self.token_last4)
+        return tokens.masked(self.token_kind, self.token_last4) if self.token_kind else ""

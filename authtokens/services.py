@@ -78,6 +78,20 @@ def _log(
     )
 
 
+def security_event_record(
+    *, workspace_id: int, action: str, actor: User | None, ip: str | None = None, detail: str = ""
+) -> SecurityEvent:
+    """An event that is not about a token (e.g. a secret parameter revealed), in the workspace's log."""
+    return SecurityEvent.objects.create(
+        workspace_id=workspace_id,
+        action=action,
+        actor=actor,
+        actor_label=actor.email if actor else "Keyward",
+        ip=_clean_ip(ip),
+        detail=detail[:500],
+    )
+
+
 def _tokens_page_url(token: AuthToken) -> str:
     return settings.SITE_URL + reverse("authtokens:tokens", kwargs={"workspace_slug": token.workspace.slug})
 
@@ -227,8 +241,12 @@ def ci_token_create(
     name: str,
     label: str = "",
     expires_at: datetime | None = None,
+    parameter_stages: list[str] | str | None = None,
     ip: str | None = None,
 ) -> IssuedToken:
+    """A new CI token; `parameter_stages` limits the parameter stages it reads (empty: every stage)."""
+    from parameters.naming import clean_stage_list  # parameters builds on authtokens, not the reverse
+
     _require_manage_ci(actor)
     token = AuthToken(
         public_id=tokens.new_public_id(),
@@ -237,6 +255,7 @@ def ci_token_create(
         name=_clean_name(name, actor.workspace_id),
         label=_clean_label(label),
         expires_at=_clean_expiry(expires_at),
+        parameter_stages=clean_stage_list(parameter_stages),
         created_by=actor.user,
     )
     plaintext = _new_secret(token)

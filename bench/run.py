@@ -93,6 +93,13 @@ def signing_key_pem() -> str:
     )
 
 
+def parameter_key() -> str:
+    """A throwaway Fernet key, for settings that require PARAMETER_KEYS when DEBUG is off."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 def production_environment(database_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     env.update(
@@ -108,6 +115,7 @@ def production_environment(database_url: str) -> dict:
         DJANGO_SETTINGS_MODULE="project.settings",
     )
     env.setdefault("SIGNING_KEY", signing_key_pem())
+    env.setdefault("PARAMETER_KEYS", parameter_key())
     return env
 
 

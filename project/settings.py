@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "authtokens",
     "licensing",
+    "parameters",
 ]
 
 MIDDLEWARE = [
@@ -187,3 +188,10 @@ AUTH_TOKEN_USAGE_BUFFER_SECONDS = env.int("AUTH_TOKEN_USAGE_BUFFER_SECONDS", def
 # Without it, DEBUG generates one into SIGNING_KEY_FILE (git-ignored); with DEBUG off it is required.
 SIGNING_KEY = env.str("SIGNING_KEY", default="", multiline=True)
 SIGNING_KEY_FILE = env.path("SIGNING_KEY_FILE", default=BASE_DIR / "signing_key.pem")
+
+# Fernet keys that encrypt secret parameter values, newest first (comma-separated). The first one
+# encrypts; all of them decrypt, so a new key goes in front and `manage.py rotate_parameter_keys`
+# moves every row onto it before an old key is dropped. Without keys, DEBUG generates one into
+# PARAMETER_KEYS_FILE (git-ignored); with DEBUG off Keyward refuses to start (parameters.E001).
+PARAMETER_KEYS = env.list("PARAMETER_KEYS", default=[])
+PARAMETER_KEYS_FILE = env.path("PARAMETER_KEYS_FILE", default=BASE_DIR / "parameter_keys.txt")

@@ -26,6 +26,19 @@ def _signing_key(settings, signing_key_text):
     settings.SIGNING_KEY = signing_key_text
 
 
+@pytest.fixture(scope="session")
+def parameter_key_text():
+    """One Fernet key per test session encrypts secret parameters."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture(autouse=True)
+def _parameter_keys(settings, parameter_key_text):
+    settings.PARAMETER_KEYS = [parameter_key_text]
+
+
 @pytest.fixture
 def password():
     return PASSWORD

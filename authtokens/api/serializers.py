@@ -23,6 +23,9 @@ class TokenOutputSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(default=None)
     last_used_ip = serializers.IPAddressField(default=None)
     use_count = serializers.IntegerField(default=0)
+    parameter_stages = serializers.ListField(
+        child=serializers.CharField(), help_text="CI tokens: the parameter stages it may read; empty: all."
+    )
 
 
 class UsageDaySerializer(serializers.Serializer):
@@ -42,6 +45,13 @@ class CITokenCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    parameter_stages = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        max_length=20,
+        default=list,
+        help_text='Limit the token to these parameter stages, e.g. ["prod"]. Empty: every stage.',
+    )
 
 
 class CITokenUpdateInputSerializer(serializers.Serializer):
