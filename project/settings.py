@@ -38,9 +38,12 @@ INSTALLED_APPS = [
     "accounts",
     "authtokens",
     "licensing",
+    "project",  # start-up checks (project/checks.py)
 ]
 
 MIDDLEWARE = [
+    "project.middleware.RequestIdMiddleware",  # X-Request-ID, and the id in JSON 500s
+    "project.health.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect and host checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,3 +190,6 @@ AUTH_TOKEN_USAGE_BUFFER_SECONDS = env.int("AUTH_TOKEN_USAGE_BUFFER_SECONDS", def
 # Without it, DEBUG generates one into SIGNING_KEY_FILE (git-ignored); with DEBUG off it is required.
 SIGNING_KEY = env.str("SIGNING_KEY", default="", multiline=True)
 SIGNING_KEY_FILE = env.path("SIGNING_KEY_FILE", default=BASE_DIR / "signing_key.pem")
+# Key rotation: former SIGNING_KEY values (or their public PEMs), comma-separated. Their public keys stay
+# in GET /api/v1/client/public-key so certificates they signed keep verifying offline until they expire.
+SIGNING_KEYS_PREVIOUS = env.list("SIGNING_KEYS_PREVIOUS", default=[])

@@ -15,3 +15,5 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", include("licensing.urls")),
     path("", include("accounts.urls")),
 ]
+
+handler500 = "project.api.errors.server_error"
