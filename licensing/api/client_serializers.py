@@ -157,7 +157,7 @@ class ClientHeartbeatOutput(serializers.Serializer):
 
 
 class ClientPublicKeyEntry(serializers.Serializer):
-    kid = serializers.CharField(help_text="RFC 7638 JWK thumbprint of the key; the `kid` of its certificates.")
+    kid = serializers.CharField(help_text="The key's RFC 7638 JWK thumbprint: certificates carry it.")
     public_key_pem = serializers.CharField()
     public_key = serializers.CharField(help_text="The raw 32-byte Ed25519 public key, base64url.")
     current = serializers.BooleanField(help_text="Signs new certificates; the others verify older ones.")
