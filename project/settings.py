@@ -9,7 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The environment wins over the file. KEYWARD_ENV_FILE lets a shell share the systemd units' file
+# (/etc/keyward/keyward.env) for manage.py commands; development uses .env beside manage.py.
+environ.Env.read_env(env.str("KEYWARD_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -193,3 +195,6 @@ SIGNING_KEY_FILE = env.path("SIGNING_KEY_FILE", default=BASE_DIR / "signing_key.
 # Key rotation: former SIGNING_KEY values (or their public PEMs), comma-separated. Their public keys stay
 # in GET /api/v1/client/public-key so certificates they signed keep verifying offline until they expire.
 SIGNING_KEYS_PREVIOUS = env.list("SIGNING_KEYS_PREVIOUS", default=[])
+
+# Checks an operator has decided about, e.g. security.W021 (HSTS preload not opted into).
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
