@@ -2,8 +2,10 @@
 
 import base64
 import json
+import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -59,24 +61,38 @@ def test_the_raw_public_key_works_too(api_client, activation):
     assert certificate_verify(certificate=certificate, public_key=raw)["fingerprint"] == "fp-123"
 
 
+def readme_verify():
+    """The README's verify recipe, taken from the README itself and run as written there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    recipe = next(block for block in blocks if "def verify(" in block)
+    namespace = {}
+    exec(recipe, namespace)  # noqa: S102 (our own README)
+    return namespace["verify"]
+
+
 def test_the_readme_recipe_verifies_a_certificate(api_client, activation):
-    """The ten lines in the README, run as they are written there (cryptography only, no Keyward code)."""
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
     certificate = certificate_issue(license=activation.license, activation=activation)
-    pem = api_client.get(PUBLIC_KEY).json()["public_key_pem"]
+    key_set = api_client.get(PUBLIC_KEY).json()
 
-    def verify(certificate: str, public_key_pem: str) -> dict:
-        unb64 = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
-        body, signature = certificate.removeprefix("cert/").split(".")
-        payload = unb64(body)
-        load_pem_public_key(public_key_pem.encode()).verify(unb64(signature), payload)  # raises if forged
-        claims = json.loads(payload)
-        if claims["expires_at"] <= time.time():
-            raise ValueError("certificate expired")
-        return claims
+    assert readme_verify()(certificate, key_set)["license"] == activation.license.public_id
 
-    assert verify(certificate, pem)["license"] == activation.license.public_id
+
+def test_the_readme_recipe_follows_a_rotation_and_refuses_unknown_keys(
+    api_client, activation, settings, signing_key_text
+):
+    verify = readme_verify()
+    old_certificate = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = new_key_text()
+    settings.SIGNING_KEYS_PREVIOUS = [signing_key_text]
+    new_certificate = certificate_issue(license=activation.license, activation=activation)
+    key_set = api_client.get(PUBLIC_KEY).json()
+
+    assert verify(old_certificate, key_set)["activation"] == activation.public_id
+    assert verify(new_certificate, key_set)["activation"] == activation.public_id
+    settings.SIGNING_KEYS_PREVIOUS = []
+    with pytest.raises(StopIteration):
+        verify(old_certificate, api_client.get(PUBLIC_KEY).json())
 
 
 def test_a_tampered_certificate_is_rejected(activation):
