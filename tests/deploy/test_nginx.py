@@ -11,6 +11,7 @@ import shutil
 import ssl
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -20,12 +21,12 @@ from cryptography.x509.oid import NameOID
 
 from .servers import DEPLOY, ROOT, free_port, gunicorn, manage, production_env
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
 HOST = "keyward.test"
 CLIENT_IP = "127.0.0.2"  # any 127/8 address is loopback on Linux; nginx itself connects from 127.0.0.1
 
 pytestmark = pytest.mark.skipif(
-    not shutil.which("nginx") and not __import__("os").path.exists(NGINX),
+    not Path(NGINX).exists(),
     reason="nginx is not installed (apt-get install nginx; .ci/run installs it)",
 )
 
