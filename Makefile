@@ -44,9 +44,10 @@ bench: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
+## `check --deploy` with the README's production file (deploy/keyward.env) and fresh secrets: must be silent
 check-deploy: install
-	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
-	ALLOWED_HOSTS=keyward.example.com SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_PRELOAD=true \
+	KEYWARD_ENV_FILE=deploy/keyward.env \
+	SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	SIGNING_KEY=$$($(PY) -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())') \
 	PARAMETER_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
 	$(PY) manage.py check --deploy --fail-level WARNING

@@ -116,6 +116,7 @@ def production_environment(database_url: str) -> dict:
     )
     env.setdefault("SIGNING_KEY", signing_key_pem())
     env.setdefault("PARAMETER_KEYS", parameter_key())
+    env.setdefault("EMAIL_URL", "smtp://127.0.0.1:25")  # never used; console mail would stop the start-up
     return env
 
 

@@ -2,8 +2,15 @@
 
 Format: `cert/<payload>.<signature>`, both unpadded base64url. The payload is
 compact JSON (sorted keys) and the signature is Ed25519 over those exact
-payload bytes, so a client needs only the public key
+payload bytes, so a client needs only the public keys
 (`GET /api/v1/client/public-key`) to check a certificate without the network.
+
+Key rotation: the payload's `kid` claim names the signing key by its RFC 7638
+JWK thumbprint (SHA-256 over `{"crv":"Ed25519","kty":"OKP","x":"<raw key,
+base64url>"}`, base64url), so anyone holding the public key can recompute it.
+The public-key endpoint serves a key set: the current key and every key in
+`settings.SIGNING_KEYS_PREVIOUS`, so machines offline with a certificate
+signed before a rotation keep working until it expires.
 
 The signing key comes from `settings.SIGNING_KEY` (a PEM, or base64 of the raw
 32-byte private key). In development (DEBUG on, no SIGNING_KEY) one is
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import time
@@ -101,18 +109,23 @@ def signing_public_key() -> Ed25519PublicKey:
     return signing_key().public_key()
 
 
+def _public_pem(public_key: Ed25519PublicKey) -> str:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def _public_raw(public_key: Ed25519PublicKey) -> str:
+    """The raw 32-byte public key, base64url without padding."""
+    return _b64url_encode(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
 def signing_public_key_pem() -> str:
-    return (
-        signing_public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
+    return _public_pem(signing_public_key())
 
 
 def signing_public_key_raw() -> str:
-    """The raw 32-byte public key, base64url without padding."""
-    raw = signing_public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return _b64url_encode(raw)
+    return _public_raw(signing_public_key())
 
 
 def public_key_from_text(text: str) -> Ed25519PublicKey:
@@ -124,6 +137,49 @@ def public_key_from_text(text: str) -> Ed25519PublicKey:
             raise ValueError("Not an Ed25519 public key.")
         return key
     return Ed25519PublicKey.from_public_bytes(_b64url_decode(text))
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """The RFC 7638 JWK thumbprint of an Ed25519 public key: SHA-256, base64url without padding."""
+    x = _b64url_encode(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    jwk = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True)
+    return _b64url_encode(hashlib.sha256(jwk.encode()).digest())
+
+
+@lru_cache(maxsize=16)
+def _previous_public_key(text: str) -> Ed25519PublicKey:
+    """A retired SIGNING_KEY value (private, PEM or base64) or just its public PEM."""
+    if text.strip().startswith("-----BEGIN PUBLIC KEY"):
+        try:
+            return public_key_from_text(text)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                "An entry of SIGNING_KEYS_PREVIOUS is not an Ed25519 public key PEM."
+            ) from exc
+    return _private_key_from_text(text).public_key()
+
+
+def previous_public_keys() -> list[Ed25519PublicKey]:
+    return [_previous_public_key(text) for text in settings.SIGNING_KEYS_PREVIOUS if text.strip()]
+
+
+def public_key_set() -> list[dict]:
+    """The current key first, then the previous ones: {kid, public_key_pem, public_key, current}."""
+    keys, seen = [], set()
+    for index, public_key in enumerate([signing_public_key(), *previous_public_keys()]):
+        kid = key_id(public_key)
+        if kid in seen:
+            continue
+        seen.add(kid)
+        keys.append(
+            {
+                "kid": kid,
+                "public_key_pem": _public_pem(public_key),
+                "public_key": _public_raw(public_key),
+                "current": index == 0,
+            }
+        )
+    return keys
 
 
 @register("security", deploy=True)
@@ -161,8 +217,10 @@ def certificate_payload(*, license, activation, issued_at: int | None = None) ->
 
 
 def certificate_sign(payload: dict) -> str:
+    key = signing_key()
+    payload = {**payload, "kid": key_id(key.public_key())}
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-    signature = signing_key().sign(body)
+    signature = key.sign(body)
     return f"{PREFIX}{_b64url_encode(body)}.{_b64url_encode(signature)}"
 
 
@@ -175,24 +233,44 @@ def _invalid(message: str) -> DomainError:
     return DomainError("CERTIFICATE_INVALID", message, kind=ErrorKind.INVALID, field="certificate")
 
 
+def _as_public_key(key) -> Ed25519PublicKey:
+    if isinstance(key, dict):  # an entry of the endpoint's key set
+        key = key["public_key_pem"]
+    if isinstance(key, bytes):
+        key = key.decode()
+    return public_key_from_text(key) if isinstance(key, str) else key
+
+
+def _key_for(claims: dict, public_keys) -> Ed25519PublicKey:
+    """The key a certificate names by its `kid` (one issued before key ids existed: the first key)."""
+    keys = public_keys if isinstance(public_keys, list | tuple) else [public_keys]
+    by_kid = {key_id(key): key for key in map(_as_public_key, keys)}
+    kid = claims.get("kid")
+    if kid is None:
+        return next(iter(by_kid.values()))
+    if kid not in by_kid:
+        raise _invalid("The certificate's signature is by a key this server does not know; activate again.")
+    return by_kid[kid]
+
+
 def certificate_verify(*, certificate: str, public_key, now: float | None = None) -> dict:
     """The payload of a genuine, unexpired certificate; DomainError otherwise.
 
-    Needs only the public key (an Ed25519PublicKey, a PEM, or base64url raw bytes).
+    `public_key` is one key (an Ed25519PublicKey, a PEM, or base64url raw bytes) or a key set: a
+    list of them, or the `keys` of `GET /api/v1/client/public-key`. The certificate's `kid` picks the key.
     """
-    if isinstance(public_key, str | bytes):
-        public_key = public_key_from_text(
-            public_key.decode() if isinstance(public_key, bytes) else public_key
-        )
     if not isinstance(certificate, str) or not certificate.startswith(PREFIX) or "." not in certificate:
         raise _invalid("This is not a Keyward certificate; it must look like cert/<payload>.<signature>.")
     encoded_body, _, encoded_signature = certificate[len(PREFIX) :].partition(".")
     try:
         body = _b64url_decode(encoded_body)
-        public_key.verify(_b64url_decode(encoded_signature), body)
-        payload = json.loads(body)
-    except (InvalidSignature, ValueError, binascii.Error) as exc:
+        claims = json.loads(body)
+        if not isinstance(claims, dict):
+            raise ValueError("The payload is not a JSON object.")
+        _key_for(claims, public_key).verify(_b64url_decode(encoded_signature), body)
+    except (InvalidSignature, ValueError, TypeError, binascii.Error) as exc:
         raise _invalid("The certificate's signature does not match; activate the machine again.") from exc
+    payload = claims
     if (now if now is not None else time.time()) >= payload["expires_at"]:
         raise DomainError(
             "CERTIFICATE_EXPIRED",

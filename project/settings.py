@@ -9,7 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The environment wins over the file. KEYWARD_ENV_FILE lets a shell share the systemd units' file
+# (/etc/keyward/keyward.env) for manage.py commands; development uses .env beside manage.py.
+environ.Env.read_env(env.str("KEYWARD_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -39,9 +41,12 @@ INSTALLED_APPS = [
     "authtokens",
     "licensing",
     "parameters",
+    "project",  # start-up checks (project/checks.py)
 ]
 
 MIDDLEWARE = [
+    "project.middleware.RequestIdMiddleware",  # X-Request-ID, and the id in JSON 500s
+    "project.health.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect and host checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +83,8 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Every key is prefixed, so one Redis (database) can serve several applications or Keyward instances.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="keyward")
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -195,3 +202,9 @@ SIGNING_KEY_FILE = env.path("SIGNING_KEY_FILE", default=BASE_DIR / "signing_key.
 # PARAMETER_KEYS_FILE (git-ignored); with DEBUG off Keyward refuses to start (parameters.E001).
 PARAMETER_KEYS = env.list("PARAMETER_KEYS", default=[])
 PARAMETER_KEYS_FILE = env.path("PARAMETER_KEYS_FILE", default=BASE_DIR / "parameter_keys.txt")
+# Key rotation: former SIGNING_KEY values (or their public PEMs), comma-separated. Their public keys stay
+# in GET /api/v1/client/public-key so certificates they signed keep verifying offline until they expire.
+SIGNING_KEYS_PREVIOUS = env.list("SIGNING_KEYS_PREVIOUS", default=[])
+
+# Checks an operator has decided about, e.g. security.W021 (HSTS preload not opted into).
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])

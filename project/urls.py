@@ -16,3 +16,5 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", include("parameters.urls")),
     path("", include("accounts.urls")),
 ]
+
+handler500 = "project.api.errors.server_error"

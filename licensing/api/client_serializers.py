@@ -156,12 +156,23 @@ class ClientHeartbeatOutput(serializers.Serializer):
     next_heartbeat_due_at = serializers.DateTimeField(allow_null=True)
 
 
+class ClientPublicKeyEntry(serializers.Serializer):
+    kid = serializers.CharField(help_text="The key's RFC 7638 JWK thumbprint: certificates carry it.")
+    public_key_pem = serializers.CharField()
+    public_key = serializers.CharField(help_text="The raw 32-byte Ed25519 public key, base64url.")
+    current = serializers.BooleanField(help_text="Signs new certificates; the others verify older ones.")
+
+
 class ClientPublicKeyOutput(serializers.Serializer):
     algorithm = serializers.CharField()
     certificate_format = serializers.CharField()
-    public_key_pem = serializers.CharField()
+    kid = serializers.CharField(help_text="The current key's id.")
+    public_key_pem = serializers.CharField(help_text="The current key.")
     public_key = serializers.CharField(
-        help_text="The raw 32-byte Ed25519 public key, base64url without padding."
+        help_text="The current raw 32-byte Ed25519 public key, base64url without padding."
+    )
+    keys = ClientPublicKeyEntry(
+        many=True, help_text="The current key, then previous keys whose certificates may still be valid."
     )
 
 

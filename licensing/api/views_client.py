@@ -34,14 +34,6 @@ class PublicClientView(APIView):
         return serializer.validated_data
 
 
-def _certificate_fields(license, activation) -> dict:
-    payload = certificates.certificate_payload(license=license, activation=activation)
-    return {
-        "certificate": certificates.certificate_sign(payload),
-        "certificate_expires_at": payload["expires_at"],
-    }
-
-
 # ---------------------------------------------------------------- license key flow
 
 
@@ -76,7 +68,8 @@ class LicenseActivateView(PublicClientView):
             "activated": True,
             "activation": s.activation_data(activation),
             "license": s.license_data(license),
-            **_certificate_fields(license, activation),
+            "certificate": activation.certificate.text,
+            "certificate_expires_at": activation.certificate.expires_at,
         }
         return Response(
             body,
@@ -117,11 +110,15 @@ class HeartbeatView(PublicClientView):
 class PublicKeyView(PublicClientView):
     @extend_schema(responses=s.ClientPublicKeyOutput, tags=["client"])
     def get(self, request):
+        keys = certificates.public_key_set()
+        current = keys[0]
         body = {
             "algorithm": "Ed25519",
             "certificate_format": "cert/<base64url payload>.<base64url signature>",
-            "public_key_pem": certificates.signing_public_key_pem(),
-            "public_key": certificates.signing_public_key_raw(),
+            "kid": current["kid"],
+            "public_key_pem": current["public_key_pem"],
+            "public_key": current["public_key"],
+            "keys": keys,
         }
         return Response(s.ClientPublicKeyOutput(body).data)
 

@@ -11,6 +11,10 @@ indexed lookup plus at most two writes:
 
 The activation limit holds under concurrency because the count happens after
 `SELECT ... FOR UPDATE` on the license row, inside one transaction.
+
+Activation signs the machine's offline certificate before it inserts the
+machine: a server that cannot sign (no or a broken SIGNING_KEY) saves nothing,
+so a client that got no certificate has used up no seat.
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ class ValidationResult:
     message: str
     license: License | None = None
     activation: Activation | None = None
+
+
+@dataclass
+class IssuedCertificate:
+    text: str
+    expires_at: int  # Unix seconds
 
 
 @dataclass
@@ -209,6 +219,11 @@ def license_key_validate(*, key, fingerprint=None, activation_id=None, product=N
 # ---------------------------------------------------------------- activation (shared core)
 
 
+def _certify(license: License, activation: Activation) -> IssuedCertificate:
+    payload = certificates.certificate_payload(license=license, activation=activation)
+    return IssuedCertificate(certificates.certificate_sign(payload), payload["expires_at"])
+
+
 def _activate_locked(
     *,
     fingerprint: str,
@@ -219,7 +234,8 @@ def _activate_locked(
     license_id: int | None = None,
     key: str | None = None,
 ):
-    """Lock the license, check it, and return (license, activation, refusal).
+    """Lock the license, check it, sign the machine's certificate, then save the machine.
+    Returns (license, activation, refusal); `activation.certificate` is an IssuedCertificate.
 
     Refusals are returned, not raised, inside the transaction: it runs with
     `savepoint=False` (no SAVEPOINT round trips when called inside another
@@ -240,11 +256,12 @@ def _activate_locked(
         )
         if existing is not None:
             existing.is_new = False
+            existing.certificate = _certify(license, existing)
             return license, existing, None
         limit = license.policy.max_activations
         if limit is not None and machine_count >= limit:
             return license, None, _limit_refusal(license)
-        activation = Activation.objects.create(
+        activation = Activation(
             public_id=public_id("act"),
             license=license,
             fingerprint=fingerprint,
@@ -253,13 +270,16 @@ def _activate_locked(
             membership=membership,
             last_heartbeat_at=timezone.now(),
         )
+        activation.certificate = _certify(license, activation)  # raises before the insert if it cannot sign
+        activation.save(force_insert=True)
         activation.is_new = True
         return license, activation, None
 
 
 def license_key_activate(*, key, name, fingerprint, platform="", product=None) -> Activation:
     """Activate a machine with a license key. The same fingerprint again returns the existing activation
-    (`activation.is_new` tells which); `activation.license` is the license, loaded with its policy."""
+    (`activation.is_new` tells which); `activation.license` is the license, loaded with its policy, and
+    `activation.certificate` the machine's offline certificate (an IssuedCertificate)."""
     key = _clean_key(key)
     fingerprint = _clean_fingerprint(fingerprint)
     name = _clean_text(name, field="name", max_length=NAME_MAX_LENGTH)
@@ -430,12 +450,11 @@ def token_activate(*, token, product, fingerprint, name="", platform="", ci=Fals
         )
         if refusal is None:
             activation.license = license
-            payload = certificates.certificate_payload(license=license, activation=activation)
             return TokenActivationResult(
                 license=license,
                 activation=activation,
-                certificate=certificates.certificate_sign(payload),
-                certificate_expires_at=datetime.fromtimestamp(payload["expires_at"], tz=UTC),
+                certificate=activation.certificate.text,
+                certificate_expires_at=datetime.fromtimestamp(activation.certificate.expires_at, tz=UTC),
                 token=token,
             )
     raise refusal

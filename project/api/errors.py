@@ -1,7 +1,8 @@
 """Every API error is JSON `{"code", "message", "fields"}` with a fitting status."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -78,3 +79,24 @@ def exception_handler(exc, context):
     code = next((c for klass, c in DRF_CODES.items() if isinstance(exc, klass)), "ERROR")
     response.data = {"code": code, "message": _flatten(exc.detail), "fields": {}}
     return response
+
+
+# Paths whose clients expect JSON even when something unexpected breaks (the API and the Dodo-compatible SDK).
+JSON_PATH_PREFIXES = ("/api/", "/compat/")
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: an unexpected error under /api/ answers JSON with the request id, never an HTML page."""
+    if not request.path.startswith(JSON_PATH_PREFIXES):
+        return defaults.server_error(request, *args, **kwargs)
+    request_id = getattr(request, "request_id", "")
+    return JsonResponse(
+        {
+            "code": "SERVER_ERROR",
+            "message": "Something went wrong on the server; try again later, and if it keeps happening "
+            f"give the operator this request id: {request_id}.",
+            "fields": {},
+            "request_id": request_id,
+        },
+        status=500,
+    )

@@ -2,8 +2,10 @@
 
 import base64
 import json
+import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -59,24 +61,38 @@ def test_the_raw_public_key_works_too(api_client, activation):
     assert certificate_verify(certificate=certificate, public_key=raw)["fingerprint"] == "fp-123"
 
 
+def readme_verify():
+    """The README's verify recipe, taken from the README itself and run as written there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    recipe = next(block for block in blocks if "def verify(" in block)
+    namespace = {}
+    exec(recipe, namespace)  # noqa: S102 (our own README)
+    return namespace["verify"]
+
+
 def test_the_readme_recipe_verifies_a_certificate(api_client, activation):
-    """The ten lines in the README, run as they are written there (cryptography only, no Keyward code)."""
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
     certificate = certificate_issue(license=activation.license, activation=activation)
-    pem = api_client.get(PUBLIC_KEY).json()["public_key_pem"]
+    key_set = api_client.get(PUBLIC_KEY).json()
 
-    def verify(certificate: str, public_key_pem: str) -> dict:
-        unb64 = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
-        body, signature = certificate.removeprefix("cert/").split(".")
-        payload = unb64(body)
-        load_pem_public_key(public_key_pem.encode()).verify(unb64(signature), payload)  # raises if forged
-        claims = json.loads(payload)
-        if claims["expires_at"] <= time.time():
-            raise ValueError("certificate expired")
-        return claims
+    assert readme_verify()(certificate, key_set)["license"] == activation.license.public_id
 
-    assert verify(certificate, pem)["license"] == activation.license.public_id
+
+def test_the_readme_recipe_follows_a_rotation_and_refuses_unknown_keys(
+    api_client, activation, settings, signing_key_text
+):
+    verify = readme_verify()
+    old_certificate = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = new_key_text()
+    settings.SIGNING_KEYS_PREVIOUS = [signing_key_text]
+    new_certificate = certificate_issue(license=activation.license, activation=activation)
+    key_set = api_client.get(PUBLIC_KEY).json()
+
+    assert verify(old_certificate, key_set)["activation"] == activation.public_id
+    assert verify(new_certificate, key_set)["activation"] == activation.public_id
+    settings.SIGNING_KEYS_PREVIOUS = []
+    with pytest.raises(StopIteration):
+        verify(old_certificate, api_client.get(PUBLIC_KEY).json())
 
 
 def test_a_tampered_certificate_is_rejected(activation):
@@ -186,3 +202,92 @@ def test_in_development_a_key_is_generated_once_into_a_file(settings, tmp_path, 
     assert first == second
     assert settings.SIGNING_KEY_FILE.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert settings.SIGNING_KEY_FILE.stat().st_mode & 0o777 == 0o600
+
+
+# ---------------------------------------------------------------- key rotation
+
+
+def new_key_text() -> str:
+    return base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+
+
+def test_certificates_name_their_key_by_its_jwk_thumbprint(api_client, activation):
+    """kid = base64url(SHA-256('{"crv":"Ed25519","kty":"OKP","x":"<raw public key, base64url>"}')),
+    as the README says, so a client can recompute it from the public key alone."""
+    import hashlib
+
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    key = api_client.get(PUBLIC_KEY).json()
+    body = certificate.removeprefix("cert/").split(".")[0]
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    jwk = '{"crv":"Ed25519","kty":"OKP","x":"' + key["public_key"] + '"}'
+
+    assert claims["kid"] == key["kid"] == b64url(hashlib.sha256(jwk.encode()).digest())
+    current = {k: key[k] for k in ("kid", "public_key_pem", "public_key")}
+    assert key["keys"] == [{**current, "current": True}]
+
+
+def test_after_a_rotation_a_certificate_of_the_previous_key_still_verifies_against_the_key_set(
+    api_client, activation, settings, signing_key_text
+):
+    old_certificate = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = new_key_text()
+    settings.SIGNING_KEYS_PREVIOUS = [signing_key_text]
+    new_certificate = certificate_issue(license=activation.license, activation=activation)
+
+    key_set = api_client.get(PUBLIC_KEY).json()["keys"]
+
+    assert [entry["current"] for entry in key_set] == [True, False]
+    assert certificate_verify(certificate=old_certificate, public_key=key_set)["license"]
+    assert certificate_verify(certificate=new_certificate, public_key=key_set)["license"]
+
+
+def test_a_certificate_of_an_unknown_key_does_not_verify_against_the_key_set(
+    api_client, activation, settings, signing_key_text
+):
+    settings.SIGNING_KEY = new_key_text()
+    stranger = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = signing_key_text
+    settings.SIGNING_KEYS_PREVIOUS = [new_key_text()]
+
+    key_set = api_client.get(PUBLIC_KEY).json()["keys"]
+
+    with pytest.raises(DomainError) as error:
+        certificate_verify(certificate=stranger, public_key=key_set)
+    assert error.value.code == "CERTIFICATE_INVALID"
+
+
+def test_a_certificate_claiming_a_known_kid_but_signed_by_another_key_is_rejected(activation, settings):
+    genuine = certificate_issue(license=activation.license, activation=activation)
+    real_kid = json.loads(base64.urlsafe_b64decode(genuine[5:].split(".")[0] + "=="))["kid"]
+    impostor_key = Ed25519PrivateKey.generate()
+    claims = {**certificate_payload_of(genuine), "kid": real_kid, "fingerprint": "stolen"}
+    body = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
+    forged = f"cert/{b64url(body)}.{b64url(impostor_key.sign(body))}"
+
+    with pytest.raises(DomainError, match="signature"):
+        certificate_verify(certificate=forged, public_key=[signing_public_key_pem()])
+
+
+def certificate_payload_of(certificate: str) -> dict:
+    body = certificate.removeprefix("cert/").split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def test_a_previous_key_may_be_given_as_its_public_pem(api_client, activation, settings, signing_key_text):
+    old_certificate = certificate_issue(license=activation.license, activation=activation)
+    old_public_pem = signing_public_key_pem()
+    settings.SIGNING_KEY = new_key_text()
+    settings.SIGNING_KEYS_PREVIOUS = [old_public_pem]
+
+    key_set = api_client.get(PUBLIC_KEY).json()["keys"]
+
+    assert key_set[1]["public_key_pem"] == old_public_pem
+    assert certificate_verify(certificate=old_certificate, public_key=key_set)
+
+
+def test_a_malformed_previous_key_fails_clearly(api_client, settings):
+    settings.SIGNING_KEYS_PREVIOUS = ["not a key"]
+
+    with pytest.raises(ImproperlyConfigured, match="SIGNING_KEY"):
+        certificates.public_key_set()

@@ -1,7 +1,8 @@
 from importlib import import_module
 from importlib.util import find_spec
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 # Each app seeds its own demo data, in this order (later ones build on earlier ones).
 DEMO_MODULES = ["accounts.demo", "authtokens.demo", "licensing.demo"]
@@ -11,6 +12,12 @@ class Command(BaseCommand):
     help = "Creates demo data (idempotent) and prints how to log in."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # The demo accounts share a published password; in a production database they are a way in.
+            raise CommandError(
+                "seed_demo creates accounts with a published password, so it only runs with DEBUG=true; "
+                "point DATABASE_URL at a development database and set DEBUG=true."
+            )
         lines = []
         for name in DEMO_MODULES:
             if find_spec(name) is None:  # that app has no demo data yet

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ProjectConfig(AppConfig):
+    """Not a domain app: it registers the start-up checks of project/checks.py."""
+
+    name = "project"
+    verbose_name = "Keyward"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the checks)
