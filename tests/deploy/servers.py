@@ -11,6 +11,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ def production_env(**overrides) -> dict:
         "DEBUG": "false",
         "SECRET_KEY": base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw() * 2).decode(),
         "SIGNING_KEY": base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode(),
+        "PARAMETER_KEYS": Fernet.generate_key().decode(),
         "EMAIL_URL": "smtp://127.0.0.1:1",
         "CACHE_URL": "locmemcache://",
         "STATIC_MANIFEST": "false",
