@@ -35,9 +35,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
+    "project",  # the scheduler command and the periodic job list
     "accounts",
     "authtokens",
     "licensing",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -187,3 +191,28 @@ AUTH_TOKEN_USAGE_BUFFER_SECONDS = env.int("AUTH_TOKEN_USAGE_BUFFER_SECONDS", def
 # Without it, DEBUG generates one into SIGNING_KEY_FILE (git-ignored); with DEBUG off it is required.
 SIGNING_KEY = env.str("SIGNING_KEY", default="", multiline=True)
 SIGNING_KEY_FILE = env.path("SIGNING_KEY_FILE", default=BASE_DIR / "signing_key.pem")
+
+# Background work (DEP 14's django.tasks API through the django-tasks backport). The database backend
+# keeps queued tasks in the database: SQLite when embedded, PostgreSQL (SKIP LOCKED) in production.
+# `manage.py db_worker` runs them and `manage.py run_scheduler` enqueues the periodic jobs
+# (project/schedule.py). Tests use "django_tasks.backends.immediate.ImmediateBackend" except where
+# they run a real worker.
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
+}
+# Seconds before each retry of an e-mail the SMTP server refused (then it is given up and logged).
+EMAIL_RETRY_DELAYS = [10, 60, 300, 1800, 7200]
+
+# Outbound webhooks (webhooks/). Seconds before each retry of a failed delivery, randomised by
+# ±WEBHOOK_RETRY_JITTER; the last one failing marks the delivery failed (about 27 h after the event).
+WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
+WEBHOOK_RETRY_JITTER = 0.2
+WEBHOOK_TIMEOUT_SECONDS = 10
+# An endpoint whose every delivery failed for this long is disabled and its owners e-mailed.
+WEBHOOK_DISABLE_AFTER_DAYS = 3
+# Delivery logs (attempts and finished deliveries) older than this are pruned daily.
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
+# Development only: allow http:// endpoint URLs, and URLs that resolve to loopback, private,
+# link-local or cloud metadata addresses (SSRF guard; webhooks/urls_guard.py).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
