@@ -2,7 +2,8 @@
 
 Services announce a change with one line, `events.emit("license.updated", license)`, inside their
 transaction. Adding an event type is one line in EVENT_TYPES: its name and the function that turns
-the changed object into a `Rendered` (workspace, data, ordering key). `data` reuses the REST API's
+the changed object into a `Rendered` (workspace, data, ordering key), asked only when an endpoint
+listens. `data` reuses the REST API's
 output serializers, so a webhook carries the same object shape as the API; never a token, a hash
 or an encrypted policy's key.
 """
@@ -21,6 +22,14 @@ class Rendered:
     workspace_id: int | None  # None: only vendor (staff) endpoints hear it
     data: dict
     ordering_key: str = ""  # deliveries sharing a key go out one by one, in event order
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an event is about: whose it is (cheap, asked first) and its payload (only if anyone listens)."""
+
+    workspace_id: Callable[[object], int | None]
+    render: Callable[[object], Rendered]
 
 
 def _plain(data) -> dict:
@@ -62,17 +71,22 @@ def render_test(endpoint) -> Rendered:
     return Rendered(endpoint.workspace_id, {"message": "A test event from Keyward.", "endpoint": endpoint.pk})
 
 
-EVENT_TYPES: dict[str, Callable[[object], Rendered]] = {
-    "license.created": render_license,
-    "license.updated": render_license,
-    "license.revoked": render_license,
-    "license.activated": render_activation,
-    "license.deactivated": render_activation,
-    "token.created": render_token,
-    "token.revoked": render_token,
-    "token.leaked": render_token,
-    "member.added": render_member,
-    "member.removed": render_member,
+LICENSE = Subject(lambda license: license.workspace_id, render_license)
+ACTIVATION = Subject(lambda activation: activation.license.workspace_id, render_activation)
+TOKEN = Subject(lambda token: token.workspace_id, render_token)
+MEMBER = Subject(lambda membership: membership.workspace_id, render_member)
+
+EVENT_TYPES: dict[str, Subject] = {
+    "license.created": LICENSE,
+    "license.updated": LICENSE,
+    "license.revoked": LICENSE,
+    "license.activated": ACTIVATION,
+    "license.deactivated": ACTIVATION,
+    "token.created": TOKEN,
+    "token.revoked": TOKEN,
+    "token.leaked": TOKEN,
+    "member.added": MEMBER,
+    "member.removed": MEMBER,
 }
 TEST_EVENT_TYPE = "webhook.test"  # sent on request to one endpoint; nobody subscribes to it
 
@@ -81,4 +95,7 @@ def emit(event_type: str, obj) -> None:
     """Records `event_type` about `obj` in the outbox, in the caller's transaction."""
     from .services import event_record
 
-    event_record(event_type=event_type, rendered=EVENT_TYPES[event_type](obj))
+    subject = EVENT_TYPES[event_type]
+    event_record(
+        event_type=event_type, workspace_id=subject.workspace_id(obj), render=lambda: subject.render(obj)
+    )

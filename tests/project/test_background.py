@@ -60,7 +60,9 @@ def smtp_server(settings):
         controller.stop()
 
 
-def test_an_invitation_refused_by_smtp_is_retried_and_delivered_once(task_worker, smtp_server, settings, owner):
+def test_an_invitation_refused_by_smtp_is_retried_and_delivered_once(
+    task_worker, smtp_server, settings, owner
+):
     settings.EMAIL_RETRY_DELAYS = [0, 0, 0]
     handler = smtp_server(refusals=2)
 
