@@ -94,7 +94,7 @@ def local_webhooks(settings):
 
 @pytest.fixture
 def endpoint_for(local_webhooks):
-    """endpoint_for(receiver, actor, event_types) -> an endpoint posting to the receiver, which knows its secret."""
+    """endpoint_for(receiver, actor, event_types) -> an endpoint aimed at the receiver."""
 
     def make(receiver, actor, event_types):
         endpoint, secret = services.endpoint_create(actor=actor, url=receiver.url, event_types=event_types)
