@@ -40,7 +40,8 @@ def _new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _check_may_manage(actor: Actor, endpoint: WebhookEndpoint | None = None, workspace_id=None) -> None:
+def check_may_manage(actor: Actor, endpoint: WebhookEndpoint | None = None, workspace_id=None) -> None:
+    """The one rule for seeing and changing webhooks, asked by every door (reads included)."""
     workspace_id = endpoint.workspace_id if endpoint is not None else workspace_id
     if isinstance(actor, User):
         if not actor.is_staff:
@@ -94,7 +95,7 @@ def endpoint_create(
     their workspace; a staff user's to the vendor unless `workspace` is given."""
     if isinstance(actor, Membership):
         workspace = actor.workspace
-    _check_may_manage(actor, workspace_id=workspace.pk if workspace else None)
+    check_may_manage(actor, workspace_id=workspace.pk if workspace else None)
     endpoint = WebhookEndpoint.objects.create(
         workspace=workspace,
         url=ssrf.clean_url(url),
@@ -111,7 +112,7 @@ def endpoint_update(
     *, actor: Actor, endpoint: WebhookEndpoint, url=None, description=None, event_types=None, enabled=None
 ) -> WebhookEndpoint:
     """Changes what is given (None: unchanged). Enabling clears the reason it was disabled."""
-    _check_may_manage(actor, endpoint)
+    check_may_manage(actor, endpoint)
     endpoint = _locked(endpoint)
     if url is not None:
         endpoint.url = ssrf.clean_url(url)
@@ -128,14 +129,14 @@ def endpoint_update(
 
 @transaction.atomic
 def endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
-    _check_may_manage(actor, endpoint)
+    check_may_manage(actor, endpoint)
     endpoint.delete()
 
 
 @transaction.atomic
 def endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
     """A new secret (returned this once); the old one keeps signing too for 24 hours."""
-    _check_may_manage(actor, endpoint)
+    check_may_manage(actor, endpoint)
     endpoint = _locked(endpoint)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP
@@ -157,7 +158,7 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> WebhookEndpoi
 @transaction.atomic
 def endpoint_send_test(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Sends a `webhook.test` event to this endpoint alone, even if it is disabled."""
-    _check_may_manage(actor, endpoint)
+    check_may_manage(actor, endpoint)
     event = _event_create(TEST_EVENT_TYPE, render_test(endpoint))
     return _deliveries_create(event, [endpoint], "")[0]
 
@@ -165,7 +166,7 @@ def endpoint_send_test(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDel
 @transaction.atomic
 def delivery_redeliver(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Sends a delivery's event again, as a new delivery with the same webhook-id."""
-    _check_may_manage(actor, delivery.endpoint)
+    check_may_manage(actor, delivery.endpoint)
     return _deliveries_create(delivery.event, [delivery.endpoint], delivery.ordering_key)[0]
 
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("authtokens.api.urls")),
     path("", include("licensing.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("ping", PingView.as_view(), name="api-ping"),  # trivial endpoint for `make bench`
 ]
