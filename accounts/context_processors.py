@@ -13,6 +13,7 @@ WORKSPACE_NAV = [
     ("My license", "licensing:my_license", None),
     ("Auth tokens", "authtokens:tokens", None),
     ("Security log", "authtokens:security_log", "admin"),
+    ("Webhooks", "webhooks:endpoints", "manage_members"),
     ("Settings", "accounts:workspace_settings", None),
 ]
 

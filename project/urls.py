@@ -13,5 +13,6 @@ urlpatterns = [
     path("compat/dodo/", include("licensing.compat.dodo.urls")),
     path("w/<slug:workspace_slug>/", include("authtokens.urls")),
     path("w/<slug:workspace_slug>/", include("licensing.urls")),
+    path("w/<slug:workspace_slug>/", include("webhooks.urls")),
     path("", include("accounts.urls")),
 ]

@@ -89,7 +89,7 @@ def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 @transaction.atomic
 def endpoint_create(
-    *, actor: Actor, url, event_types, description="", workspace: Workspace | None = None
+    *, actor: Actor, url, event_types, description="", enabled=True, workspace: Workspace | None = None
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (returned this once). A member's endpoint belongs to
     their workspace; a staff user's to the vendor unless `workspace` is given."""
@@ -101,6 +101,7 @@ def endpoint_create(
         url=ssrf.clean_url(url),
         description=_clean_description(description),
         event_types=_clean_event_types(event_types),
+        enabled=bool(enabled),
         secret=_new_secret(),
         created_by=actor.user if isinstance(actor, Membership) else actor,
     )

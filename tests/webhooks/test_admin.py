@@ -1,4 +1,4 @@
-"""Django admin for webhooks: staff add vendor endpoints (secret shown once), see the delivery log, redeliver."""
+"""Django admin for webhooks: vendor endpoints (secret shown once), the delivery log, redelivery."""
 
 import pytest
 from django.test import Client

@@ -74,7 +74,6 @@ class EndpointList:
     )
     def post(self, request, **kwargs):
         data = validated_input(EndpointInputSerializer, request.data)
-        data.pop("enabled", None)
         endpoint, secret = services.endpoint_create(actor=self.actor, **data)
         body = {**EndpointOutputSerializer(endpoint).data, "secret": secret}
         return Response(body, status=status.HTTP_201_CREATED)
