@@ -7,8 +7,10 @@ takes over when the first one stops. Elsewhere (SQLite: one machine) a file lock
 
 import fcntl
 import logging
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -46,12 +48,20 @@ def build_scheduler() -> BlockingScheduler:
     return scheduler
 
 
+def _lock_file() -> Path:
+    """Beside the SQLite file (one machine shares it), else in the temporary directory."""
+    database = Path(str(settings.DATABASES["default"]["NAME"]))
+    if database.parent.is_dir() and database.name not in ("", ":memory:"):
+        return database.with_name(database.name + ".scheduler-lock")
+    return Path(tempfile.gettempdir()) / "keyward-scheduler.lock"
+
+
 def _try_lock() -> object | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
             return connection if cursor.fetchone()[0] else None
-    handle = open(settings.BASE_DIR / ".scheduler.lock", "w")  # noqa: SIM115 - held while scheduling
+    handle = open(_lock_file(), "w")  # noqa: SIM115 - held while scheduling
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
