@@ -151,3 +151,15 @@ def _lock_from_another_session() -> bool:
     thread.start()
     thread.join()
     return results[0]
+
+
+def test_an_invitation_request_succeeds_while_the_smtp_server_is_down(
+    task_worker, settings, owner, client_for
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    response = client_for(owner).post(
+        "/api/v1/workspaces/acme/invitations/", {"email": "down@example.com"}, format="json"
+    )
+    assert response.status_code == 201
+    assert DBTaskResult.objects.filter(task_path="project.mail.email_deliver").count() == 1
