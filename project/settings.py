@@ -227,6 +227,8 @@ WEBHOOK_DISABLE_AFTER_DAYS = 3
 # Delivery logs (attempts and finished deliveries) older than this are pruned daily.
 WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
 # Development only: allow http:// endpoint URLs, and URLs that resolve to loopback, private,
-# link-local or cloud metadata addresses (SSRF guard; webhooks/urls_guard.py).
+# link-local or cloud metadata addresses (SSRF guard; webhooks/ssrf.py).
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# A PEM file of extra certificate authorities trusted for webhook receivers (empty: the usual ones).
+WEBHOOK_TLS_CA_FILE = env.str("WEBHOOK_TLS_CA_FILE", default="")

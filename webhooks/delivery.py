@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -76,14 +76,27 @@ def signature_headers(endpoint: WebhookEndpoint, msg_id: str, body: str, now: da
     }
 
 
+def _tls() -> ssl.SSLContext | bool:
+    """Certificates are always verified; WEBHOOK_TLS_CA_FILE adds a private CA (internal receivers)."""
+    if settings.WEBHOOK_TLS_CA_FILE:
+        return ssl.create_default_context(cafile=settings.WEBHOOK_TLS_CA_FILE)
+    return True
+
+
 def _post(endpoint: WebhookEndpoint, headers: dict, body: str) -> WebhookAttempt:
     attempt = WebhookAttempt(attempted_at=timezone.now())
     started = time.monotonic()
     try:
-        parts = urlsplit(endpoint.url)
-        ssrf.check_addresses(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
-        with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = client.post(endpoint.url, content=body.encode(), headers=headers)
+        target = ssrf.pin(endpoint.url)
+        with httpx.Client(
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, verify=_tls()
+        ) as client:
+            response = client.post(
+                target.url,
+                content=body.encode(),
+                headers={**headers, "host": target.host_header},
+                extensions={"sni_hostname": target.server_name},
+            )
         attempt.status_code = response.status_code
         attempt.response_body = response.text[: WebhookAttempt.RESPONSE_BODY_LIMIT]
     except DomainError as error:

@@ -3,14 +3,16 @@
 Only https (http with WEBHOOK_ALLOW_HTTP, for development), and only hosts whose every address is
 public: no loopback, private, link-local (cloud metadata), shared, multicast or reserved ranges,
 unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES (development, and tests with a local receiver). The check
-runs when an endpoint is saved and again before every delivery, since DNS can change in between.
+runs when an endpoint is saved and again at every delivery, which then connects to the very address
+it checked (the Host header and TLS name stay the URL's), so DNS rebinding cannot slip past it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,15 +43,36 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
-def check_addresses(host: str, port: int) -> None:
-    """Raises when `host` resolves to an address webhooks must not reach (delivery time)."""
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return
-    addresses = resolve(host, port)
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery connects: the checked address itself, so DNS cannot change in between."""
+
+    url: str  # the endpoint URL with its host replaced by the address
+    host_header: str  # what the receiver sees as Host
+    server_name: str  # the name TLS sends (SNI) and checks the certificate against
+
+
+def pin(url: str) -> Target:
+    """Resolves the endpoint URL's host once, checks every address, and aims at the first one.
+
+    Raises DomainError when the host does not resolve or resolves to an address webhooks must not reach.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    addresses = resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
     if not addresses:
         raise _invalid(f"The host {host} does not resolve; check the URL's host name.")
-    if not all(_is_public(address) for address in addresses):
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not all(_is_public(a) for a in addresses):
         raise _invalid("The URL points at a private, loopback or link-local address; use a public https URL.")
+    address = addresses[0]
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc += f":{parts.port}"
+    return Target(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        host_header=parts.netloc.rpartition("@")[2],
+        server_name=host,
+    )
 
 
 def clean_url(url) -> str:

@@ -1,12 +1,18 @@
 """A real HTTP receiver on 127.0.0.1 that verifies Standard Webhooks signatures, and endpoints aimed at it."""
 
+import datetime
 import json
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from webhooks import services
@@ -22,9 +28,10 @@ class Receiver:
     """Answers POSTs with the scripted status codes (then 200), verifies each signature with the
     `standardwebhooks` package, and keeps the verified events once per webhook-id, in arrival order."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"):
         self.port = port
-        self.url = f"http://127.0.0.1:{port}/hooks"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://{host}:{port}/hooks"
         self.secret = None
         self.script: list[int] = []
         self.delay = 0.0
@@ -49,6 +56,8 @@ class Receiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -73,8 +82,8 @@ class Receiver:
 def receiver():
     receivers = []
 
-    def make(start=True):
-        receiver = Receiver(free_port())
+    def make(start=True, **options):
+        receiver = Receiver(free_port(), **options)
         receivers.append(receiver)
         return receiver.start() if start else receiver
 
@@ -102,3 +111,34 @@ def endpoint_for(local_webhooks):
         return endpoint
 
     return make
+
+
+@pytest.fixture
+def localhost_tls(tmp_path, settings):
+    """A self-signed certificate for "localhost": the server's TLS context, trusted by Keyward's webhooks."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    settings.WEBHOOK_TLS_CA_FILE = str(cert_file)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context

@@ -214,3 +214,30 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owners_told(
     endpoint.refresh_from_db()
     assert not endpoint.enabled and "3 days" in endpoint.disabled_reason
     assert [m.to for m in mail.outbox] == [[owner.user.email]]
+
+
+def test_https_by_host_name_connects_to_the_checked_address_and_verifies_the_certificate(
+    task_worker, receiver, endpoint_for, owner, workspace, localhost_tls, settings
+):
+    hook = receiver(tls=localhost_tls, host="localhost")
+    endpoint_for(hook, owner, ["license.updated"])
+    settings.WEBHOOK_ALLOW_HTTP = False
+    license_services.license_suspend(license=LicenseFactory(workspace=workspace))
+    task_worker()
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED
+    (request,) = hook.requests
+    headers = {name.lower(): value for name, value in request["headers"].items()}
+    assert request["verified"] and headers["host"] == f"localhost:{hook.port}"
+
+
+def test_an_untrusted_certificate_is_refused(
+    task_worker, receiver, endpoint_for, owner, workspace, localhost_tls, settings
+):
+    hook = receiver(tls=localhost_tls, host="localhost")
+    endpoint_for(hook, owner, ["license.updated"])
+    settings.WEBHOOK_TLS_CA_FILE = ""
+    settings.WEBHOOK_RETRY_DELAYS = []
+    license_services.license_suspend(license=LicenseFactory(workspace=workspace))
+    task_worker()
+    assert hook.requests == []
+    assert "CERTIFICATE_VERIFY_FAILED" in WebhookAttempt.objects.get().error
