@@ -10,4 +10,5 @@ PERIODIC_JOBS = [
     ("* * * * *", "webhooks.tasks.webhook_deliveries_retry_due"),
     ("17 * * * *", "webhooks.tasks.webhook_endpoints_disable_failing"),
     ("42 3 * * *", "webhooks.tasks.webhook_logs_prune"),
+    ("12 4 * * *", "project.tasks.prune_task_results"),
 ]

@@ -163,3 +163,21 @@ def test_an_invitation_request_succeeds_while_the_smtp_server_is_down(
     )
     assert response.status_code == 201
     assert DBTaskResult.objects.filter(task_path="project.mail.email_deliver").count() == 1
+
+
+def test_finished_task_rows_are_pruned_after_a_week(task_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from project.tasks import prune_task_results
+
+    email_send(to=["a@example.com"], subject="old", body="old")
+    task_worker()
+    DBTaskResult.objects.update(finished_at=timezone.now() - timedelta(days=8))
+    email_send(to=["b@example.com"], subject="new", body="new")
+    task_worker()
+    prune_task_results.enqueue()
+    task_worker()
+    remaining = [r.args_kwargs["kwargs"].get("subject") for r in DBTaskResult.objects.all()]
+    assert sorted(filter(None, remaining)) == ["new"]
