@@ -22,6 +22,15 @@ def endpoint_list(*, workspace) -> list[WebhookEndpoint]:
     )
 
 
+def endpoints_listening(*, event_type: str, workspace_id: int | None) -> list[WebhookEndpoint]:
+    """Enabled endpoints that want `event_type` about this workspace: its own and the vendor's."""
+    scope = Q(workspace__isnull=True)
+    if workspace_id is not None:
+        scope |= Q(workspace_id=workspace_id)
+    # Filtered in Python: JSON containment is not portable to SQLite, and endpoints are few.
+    return [e for e in WebhookEndpoint.objects.filter(scope, enabled=True) if event_type in e.event_types]
+
+
 def vendor_endpoint_list() -> list[WebhookEndpoint]:
     """Staff only: endpoints that hear every workspace's events."""
     return list(WebhookEndpoint.objects.filter(workspace__isnull=True))

@@ -17,13 +17,14 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Capability, Membership, User, Workspace
+from project.background import enqueue_on_commit
 from project.errors import DomainError, forbidden, not_found
+from project.mail import email_send
 
-from . import ssrf
+from . import selectors, ssrf
 from .events import EVENT_TYPES, TEST_EVENT_TYPE, Rendered, render_test
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -184,8 +185,6 @@ def _event_create(event_type: str, rendered: Rendered) -> WebhookEvent:
 
 
 def _deliveries_create(event: WebhookEvent, endpoints, ordering_key: str) -> list[WebhookDelivery]:
-    from project.background import enqueue_on_commit
-
     from .tasks import webhook_delivery_attempt  # tasks import services
 
     deliveries = WebhookDelivery.objects.bulk_create(
@@ -200,21 +199,13 @@ def _deliveries_create(event: WebhookEvent, endpoints, ordering_key: str) -> lis
     return deliveries
 
 
-def subscribed_endpoints(*, event_type: str, workspace_id: int | None) -> list[WebhookEndpoint]:
-    scope = Q(workspace__isnull=True)
-    if workspace_id is not None:
-        scope |= Q(workspace_id=workspace_id)
-    # Filtered in Python: JSON containment is not portable to SQLite, and endpoints are few.
-    return [e for e in WebhookEndpoint.objects.filter(scope, enabled=True) if event_type in e.event_types]
-
-
 # savepoint=False: it only ever joins the caller's transaction, and the activation hot path should
 # not pay two SAVEPOINT round trips for it.
 @transaction.atomic(savepoint=False)
 def event_record(*, event_type: str, workspace_id: int | None, render) -> WebhookEvent | None:
     """Writes the event and its deliveries in the caller's transaction; nothing (and no rendering,
     `render()` builds the payload) when no endpoint listens."""
-    endpoints = subscribed_endpoints(event_type=event_type, workspace_id=workspace_id)
+    endpoints = selectors.endpoints_listening(event_type=event_type, workspace_id=workspace_id)
     if not endpoints:
         return None
     rendered = render()
@@ -225,13 +216,9 @@ def event_record(*, event_type: str, workspace_id: int | None, render) -> Webhoo
 
 def endpoint_failing_notify(*, endpoint: WebhookEndpoint, days: int) -> None:
     """E-mails the endpoint's owners that it was disabled after failing for `days` days."""
-    from project.mail import email_send
-
-    from .selectors import endpoint_owner_emails
-
     where = endpoint.workspace.name if endpoint.workspace_id else "the vendor"
     email_send(
-        to=endpoint_owner_emails(endpoint=endpoint),
+        to=selectors.endpoint_owner_emails(endpoint=endpoint),
         subject=f"Webhook endpoint disabled: {endpoint.url}",
         body=(
             f"Every delivery to the webhook endpoint {endpoint.url} ({where}) failed for {days} days, "
