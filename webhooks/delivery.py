@@ -83,28 +83,49 @@ def _tls() -> ssl.SSLContext | bool:
     return True
 
 
+def _first_kilobyte(response: httpx.Response) -> str:
+    """The start of the answer, for the log, without reading a huge body into memory."""
+    limit = WebhookAttempt.RESPONSE_BODY_LIMIT
+    received = b""
+    for chunk in response.iter_bytes():
+        received += chunk
+        if len(received) >= limit:
+            break
+    # PostgreSQL text cannot hold NUL; a receiver's bytes must never break the log.
+    return received[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd")[:limit]
+
+
 def _post(endpoint: WebhookEndpoint, headers: dict, body: str) -> WebhookAttempt:
     attempt = WebhookAttempt(attempted_at=timezone.now())
     started = time.monotonic()
     try:
         target = ssrf.pin(endpoint.url)
-        with httpx.Client(
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, verify=_tls()
-        ) as client:
-            response = client.post(
+        with (
+            httpx.Client(
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, verify=_tls()
+            ) as client,
+            client.stream(
+                "POST",
                 target.url,
                 content=body.encode(),
                 headers={**headers, "host": target.host_header},
                 extensions={"sni_hostname": target.server_name},
-            )
-        attempt.status_code = response.status_code
-        attempt.response_body = response.text[: WebhookAttempt.RESPONSE_BODY_LIMIT]
+            ) as response,
+        ):
+            attempt.status_code = response.status_code
+            attempt.response_body = _first_kilobyte(response)
     except DomainError as error:
-        attempt.error = error.message[:300]
+        attempt.error = error.message
     except httpx.TimeoutException:
         attempt.error = f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS} s."
     except httpx.HTTPError as error:
-        attempt.error = f"{type(error).__name__}: {error}"[:300]
+        attempt.error = f"{type(error).__name__}: {error}"
+    except (
+        Exception
+    ) as error:  # whatever a receiver does must end as a logged attempt, never a stuck delivery
+        logger.exception("Webhook delivery to %s failed unexpectedly", endpoint.url)
+        attempt.error = f"{type(error).__name__}: {error}"
+    attempt.error = attempt.error.replace("\x00", "")[:300]
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     return attempt
 

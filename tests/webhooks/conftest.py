@@ -50,7 +50,7 @@ class Receiver:
                 status = receiver.script.pop(0) if receiver.script else 200
                 self.send_response(status)
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"x" * 5000)
+                self.wfile.write(b"ok" if status < 300 else b"\x00oops" + b"x" * 100_000)
 
             def log_message(self, *args):
                 pass
