@@ -27,11 +27,12 @@ install-dev: $(VENV)/.installed-dev
 .env:
 	printf '# Development settings (git-ignored). See .env.example for every variable.\nDEBUG=true\n' > .env
 
-## Serve the dashboard with demo data on SQLite at http://127.0.0.1:8000
+## Serve the dashboard with demo data on SQLite at http://127.0.0.1:8000, with a task worker and the
+## scheduler beside it (Procfile); Ctrl-C stops all three.
 run: install .env
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_demo
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=true PATH="$(CURDIR)/$(VENV)/bin:$$PATH" RUN_ADDRESS=$(HOST):$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 test: install-dev

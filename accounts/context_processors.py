@@ -14,6 +14,7 @@ WORKSPACE_NAV = [
     ("Auth tokens", "authtokens:tokens", None),
     ("Parameters", "parameters:parameters", None),
     ("Security log", "authtokens:security_log", "admin"),
+    ("Webhooks", "webhooks:endpoints", "manage_members"),
     ("Settings", "accounts:workspace_settings", None),
 ]
 

@@ -1,10 +1,28 @@
 """Dashboard forms for accounts. They only parse input: the services judge it."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template import loader
 from django.utils.html import format_html
 
+from project.mail import email_send
+
 from .models import Capability, Role
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's password reset, with its e-mail queued like every other (project.mail)."""
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email,
+        html_email_template_name=None,
+    ):
+        subject = loader.render_to_string(subject_template_name, context)
+        body = loader.render_to_string(email_template_name, context)
+        html_body = None
+        if html_email_template_name:
+            html_body = loader.render_to_string(html_email_template_name, context)
+        email_send(to=[to_email], subject=subject, body=body, html_body=html_body)
 
 
 class LoginForm(AuthenticationForm):

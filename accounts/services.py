@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from authtokens import services as authtoken_services
 from project.errors import DomainError, ErrorKind, forbidden
 from project.mail import email_send
+from webhooks import events
 
 from .models import (
     CAPABILITIES,
@@ -111,6 +112,7 @@ def _membership_create(*, user: User, workspace: Workspace, role: str) -> Member
     """Every new membership goes through here, so per-member resources (the developer token) come with it."""
     membership = Membership.objects.create(user=user, workspace=workspace, role=role)
     authtoken_services.developer_token_issue(membership=membership)
+    events.emit("member.added", membership)
     return membership
 
 
@@ -265,6 +267,7 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     _lock_workspace(membership.workspace_id)
     _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
     authtoken_services.developer_token_end(membership=membership, actor=actor.user)
+    events.emit("member.removed", membership)
     membership.delete()
 
 

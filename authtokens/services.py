@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 from project.mail import email_send
+from webhooks import events
 
 from . import tokens, usage
 from .models import AuthToken, RevokeReason, SecurityAction, SecurityEvent, TokenKind
@@ -157,6 +158,7 @@ def _revoke(token: AuthToken, reason: str) -> None:
     token.revoked_at = timezone.now()
     token.revoke_reason = reason
     token.save(update_fields=["revoked_at", "revoke_reason"])
+    events.emit("token.leaked" if reason == RevokeReason.LEAKED else "token.revoked", token)
 
 
 def _rotate(token: AuthToken) -> str:
@@ -201,6 +203,7 @@ def developer_token_issue(*, membership: Membership) -> AuthToken:
     token.revealed = False
     token.save()
     _log(token, SecurityAction.TOKEN_CREATED, actor=membership.user, detail="Issued with the membership.")
+    events.emit("token.created", token)
     return token
 
 
@@ -261,6 +264,7 @@ def ci_token_create(
     plaintext = _new_secret(token)
     token.save()
     _log(token, SecurityAction.TOKEN_CREATED, actor=actor.user, ip=ip)
+    events.emit("token.created", token)
     return IssuedToken(token=token, plaintext=plaintext)
 
 

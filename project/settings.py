@@ -37,11 +37,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
+    "project",  # the scheduler command and the periodic job list
     "accounts",
     "authtokens",
     "licensing",
     "parameters",
     "project",  # start-up checks (project/checks.py)
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +83,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, the task worker and the scheduler share the file: take the write lock at BEGIN
+    # and wait for it, rather than failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -154,6 +162,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "project.api.errors.exception_handler",
+    # Deeply nested JSON is a 400, not a RecursionError (500).
+    "DEFAULT_PARSER_CLASSES": [
+        "project.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -170,7 +184,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for a choice set used by several fields.
-    "ENUM_NAME_OVERRIDES": {"TokenKindEnum": "authtokens.models.TokenKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "TokenKindEnum": "authtokens.models.TokenKind",
+        "LicenseStatusEnum": "licensing.models.LicenseStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+    },
 }
 
 LOGGING = {
@@ -208,3 +226,29 @@ SIGNING_KEYS_PREVIOUS = env.list("SIGNING_KEYS_PREVIOUS", default=[])
 
 # Checks an operator has decided about, e.g. security.W021 (HSTS preload not opted into).
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+# Background work (DEP 14's django.tasks API through the django-tasks backport). The database backend
+# keeps queued tasks in the database: SQLite when embedded, PostgreSQL (SKIP LOCKED) in production.
+# `manage.py db_worker` runs them and `manage.py run_scheduler` enqueues the periodic jobs
+# (project/schedule.py). Tests use "django_tasks.backends.immediate.ImmediateBackend" except where
+# they run a real worker.
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
+}
+# Seconds before each retry of an e-mail the SMTP server refused (then it is given up and logged).
+EMAIL_RETRY_DELAYS = [10, 60, 300, 1800, 7200]
+
+# Outbound webhooks (webhooks/). Seconds before each retry of a failed delivery, randomised by
+# ±WEBHOOK_RETRY_JITTER; the last one failing marks the delivery failed (about 27 h after the event).
+WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
+WEBHOOK_RETRY_JITTER = 0.2
+WEBHOOK_TIMEOUT_SECONDS = 10
+# An endpoint whose every delivery failed for this long is disabled and its owners e-mailed.
+WEBHOOK_DISABLE_AFTER_DAYS = 3
+# Delivery logs (attempts and finished deliveries) older than this are pruned daily.
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
+# Development only: allow http:// endpoint URLs, and URLs that resolve to loopback, private,
+# link-local or cloud metadata addresses (SSRF guard; webhooks/ssrf.py).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# A PEM file of extra certificate authorities trusted for webhook receivers (empty: the usual ones).
+WEBHOOK_TLS_CA_FILE = env.str("WEBHOOK_TLS_CA_FILE", default="")

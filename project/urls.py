@@ -14,6 +14,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", include("authtokens.urls")),
     path("w/<slug:workspace_slug>/", include("licensing.urls")),
     path("w/<slug:workspace_slug>/", include("parameters.urls")),
+    path("w/<slug:workspace_slug>/", include("webhooks.urls")),
     path("", include("accounts.urls")),
 ]
 

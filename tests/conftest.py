@@ -102,3 +102,32 @@ def client_for(api_client):
         return client
 
     return make
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def task_worker(settings, transactional_db):
+    """The production engine in the test process: tasks are queued as rows in the test database
+    and `task_worker()` runs every ready one through django-tasks-db's own worker, until none is
+    left, as `manage.py db_worker --batch` would. Needs real commits, hence transactional_db."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    settings.TASKS = DATABASE_TASKS
+
+    def run() -> int:
+        worker = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        )
+        worker.run()
+        return worker._run_tasks
+
+    return run

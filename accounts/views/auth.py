@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from project.errors import DomainError
 
 from .. import services
-from ..forms import LoginForm, SignupForm
+from ..forms import LoginForm, QueuedPasswordResetForm, SignupForm
 from ._common import next_url, safe_next, show_error
 
 
@@ -49,6 +49,7 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "registration/password_reset_form.html"
+    form_class = QueuedPasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership
 from project.errors import DomainError, ErrorKind, forbidden, not_found
+from webhooks import events
 
 from .. import certificates
 from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
@@ -273,6 +274,7 @@ def _activate_locked(
         activation.certificate = _certify(license, activation)  # raises before the insert if it cannot sign
         activation.save(force_insert=True)
         activation.is_new = True
+        events.emit("license.activated", activation)
         return license, activation, None
 
 
@@ -310,7 +312,9 @@ def license_key_deactivate(*, key, activation_id) -> None:
             ErrorKind.NOT_FOUND,
             "activation_id",
         )
-    Activation.objects.filter(pk=activation.pk).delete()
+    with transaction.atomic():
+        events.emit("license.deactivated", activation)
+        Activation.objects.filter(pk=activation.pk).delete()
 
 
 # ---------------------------------------------------------------- machines
@@ -357,6 +361,7 @@ def activation_update(*, activation: Activation, name, actor: Membership | None 
 def activation_deactivate(*, activation: Activation, actor: Membership | None = None) -> None:
     """Release a machine (dashboard, staff, Dodo's instances). Pass `actor` for a member's request."""
     _check_may_manage_machine(actor, activation)
+    events.emit("license.deactivated", activation)
     Activation.objects.filter(pk=activation.pk).delete()
 
 
@@ -373,7 +378,10 @@ def machines_release_dead(*, now: datetime | None = None) -> int:
         .filter(silent_until__lt=now)
     )
     ids = list(dead.values_list("pk", flat=True))
-    deleted, _ = Activation.objects.filter(pk__in=ids).delete()
+    with transaction.atomic():
+        for activation in Activation.objects.filter(pk__in=ids).select_related("license"):
+            events.emit("license.deactivated", activation)
+        deleted, _ = Activation.objects.filter(pk__in=ids).delete()
     return deleted
 
 

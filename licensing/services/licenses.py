@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership, Workspace
 from project.errors import DomainError, ErrorKind, forbidden
+from webhooks import events
 
 from ..keys import KEY_MAX_LENGTH, generate_key, hash_key, key_suffix, normalize_key, public_id
 from ..models import METADATA_MAX_BYTES, Activation, License, LicenseSource, LicenseStatus, Policy
@@ -159,6 +160,7 @@ def license_create(
             license.save()
     except IntegrityError:  # a concurrent create with the same key won the race
         raise _key_taken() from None
+    events.emit("license.created", license)
     return license, plaintext
 
 
@@ -192,6 +194,7 @@ def license_suspend(*, license: License) -> License:
     if license.status != LicenseStatus.SUSPENDED:
         license.status = LicenseStatus.SUSPENDED
         license.save(update_fields=["status"])
+        events.emit("license.updated", license)
     return license
 
 
@@ -207,6 +210,7 @@ def license_reinstate(*, license: License) -> License:
         )
     license.status = LicenseStatus.ACTIVE
     license.save(update_fields=["status"])
+    events.emit("license.updated", license)
     return license
 
 
@@ -217,6 +221,7 @@ def license_revoke(*, license: License) -> License:
     if license.status != LicenseStatus.REVOKED:
         license.status = LicenseStatus.REVOKED
         license.save(update_fields=["status"])
+        events.emit("license.revoked", license)
     return license
 
 
@@ -247,6 +252,7 @@ def license_extend(
         raise DomainError("EXPIRY_IN_PAST", "Choose an expiry date in the future.", field="until")
     license.expires_at = until
     license.save(update_fields=["expires_at"])
+    events.emit("license.updated", license)
     return license
 
 
@@ -283,6 +289,7 @@ def license_update(
         changed.append("expires_at")
     if changed:
         license.save(update_fields=changed)
+        events.emit("license.updated", license)
     if status is not UNSET and status != license.status:
         license = _STATUS_ACTIONS[status](license=license)
     return license
@@ -352,6 +359,7 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
     license.assignee = membership
     license.assigned_at = timezone.now()
     license.save(update_fields=["assignee", "assigned_at"])
+    events.emit("license.updated", license)
     return license
 
 
@@ -367,6 +375,7 @@ def license_unassign(*, actor: Membership, license: License) -> License:
     license.assignee = None
     license.assigned_at = None
     license.save(update_fields=["assignee", "assigned_at"])
+    events.emit("license.updated", license)
     return license
 
 
@@ -375,6 +384,7 @@ def activation_release(*, actor: Membership, activation: Activation) -> None:
     """A workspace admin frees a machine (deactivates it) so the license can be used elsewhere."""
     _require_manage_licenses(actor, "deactivate machines")
     _require_workspace_license(actor, activation.license)
+    events.emit("license.deactivated", activation)
     Activation.objects.filter(pk=activation.pk).delete()
 
 

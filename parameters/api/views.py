@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from accounts.api.base import WorkspaceAPIView
 from authtokens.api.authentication import CITokenForbidden, request_token
 from project.api.inputs import validated_input
-from project.api.parsers import SafeJSONParser
+from project.api.parsers import JSONParser
 
 from .. import selectors, services
 from ..selectors import Reader
@@ -41,7 +41,7 @@ NO_STORE = {"Cache-Control": "no-store"}  # values may be secrets: no shared or 
 class ParameterAPIView(WorkspaceAPIView):
     allow_ci_token = True  # reads; every write asks for `self.actor`, which a CI token is not
     renderer_classes = [JSONRenderer, DotenvRenderer]
-    parser_classes = [SafeJSONParser]
+    parser_classes = [JSONParser]
 
     @property
     def reader(self) -> Reader:

@@ -1,12 +1,12 @@
-"""A JSON parser that answers deeply nested input with a 400 instead of a RecursionError (a 500)."""
+"""JSON parsing that turns any malformed body, however deeply nested, into a 400."""
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser as DRFJSONParser
 
 
-class SafeJSONParser(JSONParser):
+class JSONParser(DRFJSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        except RecursionError:  # json's C decoder gives up on deep nesting; that is the client's error
+            raise ParseError("JSON nested too deeply.") from None

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("authtokens.api.urls")),
     path("", include("licensing.api.urls")),
     path("", include("parameters.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("ping", PingView.as_view(), name="api-ping"),  # trivial endpoint for `make bench`
 ]

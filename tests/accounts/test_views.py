@@ -185,8 +185,9 @@ def test_login_with_wrong_password_says_so(client, owner):
     assert b"do not match an account" in response.content
 
 
-def test_password_reset_flow(client, owner):
-    response = client.post(reverse("accounts:password_reset"), {"email": "owner@acme.test"})
+def test_password_reset_flow(client, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"), {"email": "owner@acme.test"})
     assert response.url == reverse("accounts:password_reset_done")
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body

@@ -201,7 +201,8 @@ def test_lists_run_a_constant_number_of_queries(
 
 
 def test_validate_and_activate_stay_within_three_queries(api_client, license, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    # A new machine also looks for webhook endpoints that want license.activated (one query).
+    with django_assert_max_num_queries(4):
         response = api_client.post(
             f"{BASE}/licenses/activate", {"license_key": license.plaintext_key, "name": "a"}
         )
