@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ProjectConfig(AppConfig):
-    """Not a domain app: it registers the start-up checks of project/checks.py."""
+    """Not a domain app: it registers the start-up checks of project/checks.py and holds the
+    scheduler command (management/commands/run_scheduler.py)."""
 
     name = "project"
     verbose_name = "Keyward"

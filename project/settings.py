@@ -39,12 +39,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
-    "project",  # the scheduler command and the periodic job list
+    "project",  # start-up checks (project/checks.py), the scheduler command and the periodic job list
     "accounts",
     "authtokens",
     "licensing",
     "parameters",
-    "project",  # start-up checks (project/checks.py)
     "webhooks",
 ]
 
