@@ -21,6 +21,7 @@ from accounts.models import Capability, Membership
 from authtokens import services as authtoken_services
 from authtokens.models import SecurityAction
 from project.errors import DomainError, ErrorKind, forbidden, not_found
+from webhooks import events
 
 from . import crypto
 from .models import Parameter, ParameterVersion
@@ -97,10 +98,9 @@ def _new_version(parameter: Parameter, *, actor: Membership, note: str) -> Param
 
 
 def _changed(parameter: Parameter, *, action: str) -> None:
-    """The one place a parameter change is complete (created, updated, restored or deleted).
-
-    The `parameter.changed` webhook event (name, stage, version; never the value) belongs here.
-    """
+    """The one place a parameter change is complete (created, updated, restored or deleted):
+    webhooks hear of it as `parameter.changed` (name, stage, version; never the value)."""
+    events.emit("parameter.changed", events.ParameterChange(parameter, action))
 
 
 # ---------------------------------------------------------------- writes

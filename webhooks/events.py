@@ -67,6 +67,19 @@ def render_member(membership) -> Rendered:
     return Rendered(membership.workspace_id, _plain(data), f"member:{membership.user_id}")
 
 
+@dataclass(frozen=True)
+class ParameterChange:
+    parameter: object
+    action: str  # created, updated, restored or deleted
+
+
+def render_parameter_change(change: ParameterChange) -> Rendered:
+    parameter = change.parameter  # name, stage and version only: never the value
+    data = {"name": parameter.name, "stage": parameter.stage, "version": parameter.version}
+    data["action"] = change.action
+    return Rendered(parameter.workspace_id, data, f"parameter:{parameter.workspace_id}:{parameter.stage}")
+
+
 def render_test(endpoint) -> Rendered:
     return Rendered(endpoint.workspace_id, {"message": "A test event from Keyward.", "endpoint": endpoint.pk})
 
@@ -75,6 +88,7 @@ LICENSE = Subject(lambda license: license.workspace_id, render_license)
 ACTIVATION = Subject(lambda activation: activation.license.workspace_id, render_activation)
 TOKEN = Subject(lambda token: token.workspace_id, render_token)
 MEMBER = Subject(lambda membership: membership.workspace_id, render_member)
+PARAMETER = Subject(lambda change: change.parameter.workspace_id, render_parameter_change)
 
 EVENT_TYPES: dict[str, Subject] = {
     "license.created": LICENSE,
@@ -87,6 +101,7 @@ EVENT_TYPES: dict[str, Subject] = {
     "token.leaked": TOKEN,
     "member.added": MEMBER,
     "member.removed": MEMBER,
+    "parameter.changed": PARAMETER,
 }
 TEST_EVENT_TYPE = "webhook.test"  # sent on request to one endpoint; nobody subscribes to it
 

@@ -100,3 +100,23 @@ def test_members_and_tokens(listening, owner, workspace, settings):
 def test_another_workspaces_changes_do_not_reach_this_endpoint(listening, other_workspace):
     license_services.license_suspend(license=LicenseFactory(workspace=other_workspace))
     assert recorded() == []
+
+
+def test_parameter_changes_carry_name_stage_and_version_never_the_value(listening, owner):
+    from parameters import services as parameter_services
+
+    parameter = parameter_services.parameter_create(
+        actor=owner, stage="prod", name="DB_PASSWORD", value="hunter2-secret", is_secret=True
+    )
+    parameter_services.parameter_update(actor=owner, parameter=parameter, value="rotated-secret")
+    parameter_services.parameter_delete(actor=owner, parameter=parameter)
+
+    events = WebhookEvent.objects.filter(type="parameter.changed").order_by("created_at", "id")
+    assert [(e.payload["data"]["action"], e.payload["data"]["version"]) for e in events] == [
+        ("created", 1),
+        ("updated", 2),
+        ("deleted", 2),
+    ]
+    assert events[0].payload["data"]["name"] == "DB_PASSWORD" and events[0].payload["data"]["stage"] == "prod"
+    everything = str(list(events.values_list("payload", flat=True)))
+    assert "hunter2" not in everything and "rotated-secret" not in everything
