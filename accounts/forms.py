@@ -32,8 +32,33 @@ class SignupForm(forms.Form):
     password = forms.CharField(
         label="Password",
         strip=False,
+        max_length=1024,  # no real password is longer; bounds the hashing work a request can ask for
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters, not too common and not all digits.",
+    )
+
+
+class InvitedSignupForm(forms.Form):
+    """Sign-up through an invitation: the address is the invitation's."""
+
+    full_name = SignupForm.base_fields["full_name"]
+    password = SignupForm.base_fields["password"]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label="New e-mail address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send a link to the new address; your address changes when you open it.",
     )
 
 

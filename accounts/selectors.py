@@ -83,13 +83,16 @@ def invitation_get_by_key(*, key) -> Invitation:
     return invitation
 
 
-def invitation_list_for_email(*, email: str) -> QuerySet[Invitation]:
-    """Open invitations addressed to a user, for their home page."""
+def invitation_list_for_user(*, user: User) -> QuerySet[Invitation]:
+    """Open invitations addressed to a user. None until the user has confirmed the address,
+    so typing someone else's address at sign-up shows nothing."""
     from django.utils import timezone
 
+    if not user.email_verified:
+        return Invitation.objects.none()
     return (
         Invitation.objects.filter(
-            email__iexact=email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+            email__iexact=user.email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
         )
         .select_related("workspace", "invited_by")
         .order_by("-created_at")

@@ -175,6 +175,9 @@ LOGGING = {
 }
 
 INVITATION_LIFETIME_DAYS = 7
+# Off: only people holding an invitation can create an account (an operator onboards customers
+# by creating the workspace in admin and inviting its owner).
+PUBLIC_SIGNUP = env.bool("PUBLIC_SIGNUP", default=True)
 
 # Secret scanning (leak reports): the partner's ECDSA P-256 public keys, as JSON {"key id": "PEM", ...}
 # or the path of a file holding that JSON. Empty: every report is refused.

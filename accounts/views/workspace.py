@@ -19,7 +19,7 @@ def workspace_home(request):
     context = {
         "member_count": selectors.membership_list(workspace=workspace).count(),
         "pending_invitation_count": selectors.invitation_list(workspace=workspace).count(),
-        "my_invitations": selectors.invitation_list_for_email(email=request.user.email),
+        "my_invitations": selectors.invitation_list_for_user(user=request.user),
         "capabilities": [(c.label, request.membership.has_capability(c)) for c in Capability],
     }
     return render(request, "accounts/workspace_home.html", context)

@@ -371,6 +371,16 @@ def license_unassign(*, actor: Membership, license: License) -> License:
 
 
 @transaction.atomic
+def member_seats_release(*, membership: Membership) -> None:
+    """A member leaves (or is removed): their seats are freed and their machines released.
+
+    The caller (accounts.services.membership_remove) has already checked who may do this.
+    """
+    Activation.objects.filter(membership=membership).delete()
+    License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
+
+
+@transaction.atomic
 def activation_release(*, actor: Membership, activation: Activation) -> None:
     """A workspace admin frees a machine (deactivates it) so the license can be used elsewhere."""
     _require_manage_licenses(actor, "deactivate machines")
