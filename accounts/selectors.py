@@ -58,6 +58,11 @@ def owner_count(*, workspace: Workspace) -> int:
     return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
 
 
+def is_last_owner(*, membership: Membership) -> bool:
+    """The one owner a workspace has: not offered "Leave", since the workspace needs an owner."""
+    return membership.role == Role.OWNER and owner_count(workspace=membership.workspace) == 1
+
+
 def invitation_list(*, workspace: Workspace, status: str = InvitationStatus.PENDING) -> QuerySet[Invitation]:
     queryset = Invitation.objects.filter(workspace=workspace).select_related("invited_by")
     if status:

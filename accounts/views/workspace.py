@@ -32,6 +32,7 @@ def _render_settings(request, *, rename_form=None, delete_form=None, status=200)
         "delete_form": delete_form or WorkspaceDeleteForm(workspace_name=request.workspace.name),
         "can_rename": membership.is_admin_or_owner,
         "can_delete": membership.role == Role.OWNER,
+        "is_last_owner": selectors.is_last_owner(membership=membership),
     }
     return render(request, "accounts/workspace_settings.html", context, status=status)
 
@@ -88,4 +89,5 @@ def workspace_leave(request):
         request.session.pop("last_workspace", None)
         messages.success(request, f"You left {request.workspace.name}.")
         return redirect("accounts:home")
-    return render(request, "accounts/workspace_leave.html")
+    context = {"is_last_owner": selectors.is_last_owner(membership=request.membership)}
+    return render(request, "accounts/workspace_leave.html", context)
