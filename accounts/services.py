@@ -3,7 +3,8 @@
 Every function is one operation, takes keyword arguments, runs in a
 transaction and enforces the membership invariants:
 
-- a workspace always has at least one owner;
+- a workspace always has at least one owner (except one staff just made for a
+  customer, until its owner accepts the invitation: workspace_create_for_customer);
 - only owners make (or unmake) owners;
 - without manage_members nobody changes anyone else's membership;
 - nobody grants a capability they do not hold;
@@ -277,8 +278,9 @@ def user_email_change_request(*, user: User, new_email: str) -> User:
     return user
 
 
-@transaction.atomic
-def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
+def workspace_clean_new(*, name: str, slug: str = "") -> tuple[str, str]:
+    """The name and slug a new workspace would get, or the DomainError saying what to fix.
+    Writes nothing, so a form can show the error before anything is created."""
     name = (name or "").strip()
     if not name:
         raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
@@ -292,9 +294,32 @@ def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
             )
         if Workspace.objects.filter(slug=slug).exists():
             raise DomainError("SLUG_TAKEN", "That slug is taken; choose another.", field="slug")
-    workspace = Workspace.objects.create(name=name, slug=slug or _unique_slug(name))
+    return name, slug or _unique_slug(name)
+
+
+@transaction.atomic
+def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
+    name, slug = workspace_clean_new(name=name, slug=slug)
+    workspace = Workspace.objects.create(name=name, slug=slug)
     _membership_create(user=owner, workspace=workspace, role=Role.OWNER)
     return workspace
+
+
+@transaction.atomic
+def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, slug: str = "") -> Invitation:
+    """Staff onboard a customer: a workspace with no member yet and an owner invitation to the
+    customer's address. The one time a workspace has no owner, until that invitation is accepted
+    (signing up through it confirms the address and joins at once)."""
+    if not staff.is_staff:
+        raise forbidden("Only Keyward staff create workspaces for customers.", code="STAFF_REQUIRED")
+    owner_email = _clean_email(owner_email, field="owner_email")
+    name, slug = workspace_clean_new(name=name, slug=slug)
+    workspace = Workspace.objects.create(name=name, slug=slug)
+    invitation = Invitation.objects.create(
+        workspace=workspace, email=owner_email, role=Role.OWNER, invited_by=staff, expires_at=_expiry()
+    )
+    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
 
 
 @transaction.atomic
