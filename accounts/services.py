@@ -46,6 +46,7 @@ from .models import (
     Workspace,
 )
 
+EMAIL_MAX_LENGTH = 254
 RESERVED_SLUGS = {"new", "api", "admin", "static", "invitations", "accounts", "w"}
 
 
@@ -125,6 +126,8 @@ def _membership_create(*, user: User, workspace: Workspace, role: str) -> Member
 def _clean_email(email: str, field: str = "email") -> str:
     email = (email or "").strip().lower()
     try:
+        if len(email) > EMAIL_MAX_LENGTH:  # the column's size; a longer one is not deliverable anyway
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
         raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field=field) from None
@@ -458,11 +461,7 @@ def membership_invite(*, actor: Membership, email: str, role: str = Role.MEMBER)
     _require_capability(actor, Capability.MANAGE_MEMBERS, "invite members")
     _validate_role(role)
     _check_may_confer_role(actor, role)
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field="email") from None
+    email = _clean_email(email)
     workspace = actor.workspace
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
         raise DomainError("ALREADY_MEMBER", f"{email} is already a member of this workspace.", field="email")
