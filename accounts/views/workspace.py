@@ -2,8 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from authtokens import selectors as authtoken_selectors
+from licensing.selectors import licenses as license_selectors
 from project.errors import DomainError
 
 from .. import selectors, services
@@ -13,12 +16,46 @@ from ..web import apply_domain_error, workspace_view
 from ._common import show_error
 
 
+def _getting_started(request, *, member_count: int, pending_invitation_count: int) -> list[dict]:
+    """Three first steps, each ticked once done."""
+    slug = request.workspace.slug
+    token = authtoken_selectors.developer_token_get(membership=request.membership)
+    steps = [
+        {
+            "label": "Get your developer token",
+            "hint": "Reveal it on Auth tokens and use it once.",
+            "url": reverse("authtokens:tokens", kwargs={"workspace_slug": slug}),
+            "done": bool(token and token.last_used_at),
+        },
+        {
+            "label": "Invite a teammate",
+            "hint": "Invite them on Users & licenses.",
+            "url": reverse("accounts:members", kwargs={"workspace_slug": slug}),
+            "done": member_count > 1 or pending_invitation_count > 0,
+        },
+        {
+            "label": "Activate the software",
+            "hint": "Start it with your token; it activates this machine.",
+            "url": reverse("licensing:my_license", kwargs={"workspace_slug": slug}),
+            "done": license_selectors.member_has_activated(membership=request.membership),
+        },
+    ]
+    return steps
+
+
 @workspace_view
 def workspace_home(request):
     workspace = request.workspace
+    member_count = selectors.membership_list(workspace=workspace).count()
+    pending_invitation_count = selectors.invitation_list(workspace=workspace).count()
+    steps = _getting_started(
+        request, member_count=member_count, pending_invitation_count=pending_invitation_count
+    )
     context = {
-        "member_count": selectors.membership_list(workspace=workspace).count(),
-        "pending_invitation_count": selectors.invitation_list(workspace=workspace).count(),
+        "getting_started": steps,
+        "getting_started_done": all(step["done"] for step in steps),
+        "member_count": member_count,
+        "pending_invitation_count": pending_invitation_count,
         "my_invitations": selectors.invitation_list_for_user(user=request.user),
         "capabilities": [(c.label, request.membership.has_capability(c)) for c in Capability],
     }

@@ -223,6 +223,13 @@ def license_assignable(*, workspace: Workspace) -> QuerySet[License]:
     )
 
 
+def member_has_activated(*, membership: Membership) -> bool:
+    """Whether this member has activated the software on a machine here (the overview's checklist)."""
+    return Activation.objects.filter(
+        membership=membership, license__workspace_id=membership.workspace_id
+    ).exists()
+
+
 def workspace_has_licenses(*, workspace: Workspace) -> bool:
     return License.objects.filter(workspace=workspace).exists()
 
