@@ -27,11 +27,11 @@ install-dev: $(VENV)/.installed-dev
 .env:
 	printf '# Development settings (git-ignored). See .env.example for every variable.\nDEBUG=true\n' > .env
 
-## Serve the dashboard with demo data on SQLite at http://127.0.0.1:8000
+## Serve the dashboard with demo data on SQLite at http://127.0.0.1:8000 (links in e-mails follow HOST and PORT)
 run: install .env
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_demo
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=true SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 test: install-dev
