@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate demo bench lint check-deploy clean
+.PHONY: run test install install-dev axe migrate demo bench lint check-deploy clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,15 @@ run: install .env
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
+# axe-core for the accessibility browser tests: a test-only npm package, pinned by its lock file.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $@
+axe: $(AXE)
+
 ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
-test: install-dev
+test: install-dev axe
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Throughput of the public validate endpoint against a trivial endpoint (see README)
@@ -51,4 +58,4 @@ check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache tests/browser/node_modules
