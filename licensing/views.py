@@ -61,6 +61,7 @@ def member_seat_context(*, workspace, actor, memberships) -> dict:
         "license_seats": selectors.license_seats_by_membership(workspace=workspace, memberships=memberships),
         "assignable_licenses": list(selectors.license_assignable(workspace=workspace)) if can_manage else [],
         "can_manage_licenses": can_manage,
+        "seat_usage": selectors.seat_usage_by_product(workspace=workspace) if can_manage else [],
     }
 
 

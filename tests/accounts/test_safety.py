@@ -109,3 +109,21 @@ def test_security_log_filter_has_a_button_and_no_autosubmit(owner):
     page = client_for(owner).get(f"{W}/security-log/").content.decode()
     assert "data-autosubmit" not in page
     assert ">Filter</button>" in page and "<noscript>" not in page
+
+
+def test_members_page_says_n_of_m_seats_per_product_and_labels_odd_licenses(owner, member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.licensing.factories import PolicyFactory
+
+    policy = PolicyFactory(product__name="Emulator")
+    LicenseFactory(workspace=owner.workspace, policy=policy, assignee=member)
+    LicenseFactory(workspace=owner.workspace, policy=policy, status="suspended")
+    LicenseFactory(workspace=owner.workspace, policy=policy, expires_at=timezone.now() - timedelta(days=1))
+    LicenseFactory(workspace=owner.workspace, policy=policy, status="revoked")
+    page = client_for(owner).get(f"{W}/members/").content.decode()
+    assert "<strong>Emulator</strong>: 1 of 3 seats used" in page
+    assert "(suspended)</option>" in page and "(expired)</option>" in page
+    assert "seat-usage" not in client_for(member).get(f"{W}/members/").content.decode()
