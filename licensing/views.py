@@ -207,7 +207,7 @@ def license_unassign(request, public_id):
 def activation_deactivate(request, public_id, activation_id):
     license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
     activation = _or_404(selectors.activation_get, license=license, public_id=activation_id)
-    asked = _can_manage(request) and confirmation_page(
+    asked = services.may_release_activation(request.membership, activation) and confirmation_page(
         request,
         title=f"Deactivate “{activation.name or 'this machine'}”?",
         message="The machine stops working with this license until it activates again; "
@@ -223,7 +223,7 @@ def activation_deactivate(request, public_id, activation_id):
         apply_domain_error(request, error)
     else:
         messages.success(request, f"Machine “{activation.name or activation.fingerprint}” was deactivated.")
-    return redirect(_detail_url(request, license))
+    return _back(request, _detail_url(request, license))
 
 
 # ---------------------------------------------------------------- every member

@@ -380,10 +380,16 @@ def member_seats_release(*, membership: Membership) -> None:
     License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
 
 
+def may_release_activation(actor: Membership, activation: Activation) -> bool:
+    """License managers free any machine; a member frees the ones they activated (a lost laptop)."""
+    return actor.has_capability(Capability.MANAGE_LICENSES) or activation.membership_id == actor.pk
+
+
 @transaction.atomic
 def activation_release(*, actor: Membership, activation: Activation) -> None:
-    """A workspace admin frees a machine (deactivates it) so the license can be used elsewhere."""
-    _require_manage_licenses(actor, "deactivate machines")
+    """Frees a machine (deactivates it) so the license can be used elsewhere."""
+    if not may_release_activation(actor, activation):
+        _require_manage_licenses(actor, "deactivate other people's machines")
     _require_workspace_license(actor, activation.license)
     Activation.objects.filter(pk=activation.pk).delete()
 

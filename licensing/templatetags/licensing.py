@@ -38,3 +38,13 @@ def license_overview(membership):
         # A workspace without any license is offered the trial rather than told to assign one.
         "trial_policy": None if has_licenses else trial_policy(),
     }
+
+
+@register.filter
+def markdown(text: str):
+    """Staff-written Markdown rendered safely: raw HTML is escaped and javascript:-style links are
+    refused by markdown-it's own link validation, so the output can be marked safe."""
+    from django.utils.safestring import mark_safe
+    from markdown_it import MarkdownIt
+
+    return mark_safe(MarkdownIt("commonmark", {"html": False}).render(text or ""))

@@ -103,8 +103,10 @@ def test_detail_of_an_encrypted_license_shows_only_the_suffix(web, admin, worksp
 def test_admin_deactivates_a_machine_from_the_detail_page(web, admin, member, seat):
     activation = seat.activations.get()
     url = f"{W}/licenses/{seat.public_id}/machines/{activation.public_id}/deactivate/"
-    assert web(member).post(url).status_code == 302  # redirected with an error message...
-    assert Activation.objects.exists()  # ...and nothing deleted
+    # The member activated it, so they may release it too, after confirming (tests/licensing/
+    # test_my_license_page.py); someone else's machine needs "manage licenses".
+    assert web(member).post(url).status_code == 200
+    assert Activation.objects.exists()
     asked = web(admin).post(url)  # without JavaScript: a page asks first
     assert asked.status_code == 200 and "Deactivate machine" in asked.content.decode()
     assert Activation.objects.exists()
