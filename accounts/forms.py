@@ -1,7 +1,7 @@
 """Dashboard forms for accounts. They only parse input: the services judge it."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.html import format_html
 
 from .models import Capability, Role
@@ -60,6 +60,15 @@ class EmailChangeForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="We send a link to the new address; your address changes when you open it.",
     )
+
+
+class AccountPasswordForm(PasswordChangeForm):
+    """Django's password change, without its autofocus: on the account page it would jump past
+    the name and e-mail sections."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
 
 
 class WorkspaceCreateForm(forms.Form):

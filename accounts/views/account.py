@@ -4,14 +4,13 @@ and the workspaces you belong to."""
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from project.errors import DomainError
 
 from .. import selectors, services
-from ..forms import EmailChangeForm, ProfileForm
+from ..forms import AccountPasswordForm, EmailChangeForm, ProfileForm
 from ._common import show_error
 
 
@@ -20,7 +19,7 @@ def _render_account(request, *, profile_form=None, email_form=None, password_for
     context = {
         "profile_form": profile_form or ProfileForm(initial={"full_name": user.full_name}),
         "email_form": email_form or EmailChangeForm(),
-        "password_form": password_form or PasswordChangeForm(user),
+        "password_form": password_form or AccountPasswordForm(user),
         "memberships": selectors.membership_list_for_user(user=user),
     }
     return render(request, "accounts/account.html", context, status=status)
@@ -68,7 +67,7 @@ def account_email(request):
 @login_required
 @require_POST
 def account_password(request):
-    form = PasswordChangeForm(request.user, request.POST)
+    form = AccountPasswordForm(request.user, request.POST)
     if not form.is_valid():
         return _render_account(request, password_form=form, status=400)
     form.save()
