@@ -1,5 +1,6 @@
 """The workspace switcher and the workspace navigation, for every dashboard page."""
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from . import selectors
@@ -36,7 +37,7 @@ def _mark_active(nav: list[dict], path: str) -> None:
 def workspace_navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"public_signup": settings.PUBLIC_SIGNUP}  # visitors are offered "Sign up" only when it is open
     context = {"my_memberships": selectors.membership_list_for_user(user=user)}
     membership = getattr(request, "membership", None)
     if membership is None:

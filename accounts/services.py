@@ -445,7 +445,8 @@ def _send_invitation_email(invitation: Invitation) -> None:
         subject=f"You are invited to {invitation.workspace.name} on Keyward",
         body=(
             f"{inviter} invited you to join {invitation.workspace.name} as {role}.\n\n"
-            f"Open {link} to accept or decline. Log in (or sign up) with {invitation.email} first.\n"
+            f"Open {link} to accept or decline. New to Keyward? Create your account from that page; "
+            f"you join {invitation.workspace.name} at once.\n"
             f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
         ),
         to=[invitation.email],

@@ -199,3 +199,10 @@ def test_public_signup_off_refuses_plain_signup(client, settings):
     with pytest.raises(DomainError) as caught:
         services.user_signup(email="ada@example.com", password=PASSWORD)
     assert caught.value.code == "SIGNUP_CLOSED"
+
+
+def test_visitors_are_not_offered_sign_up_when_it_is_closed(client, settings):
+    assert b'href="/signup/"' in client.get(reverse("accounts:login")).content
+    settings.PUBLIC_SIGNUP = False
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert 'href="/signup/"' not in page and "created through an invitation" in page
