@@ -80,7 +80,13 @@ def test_confirmation_link_confirms_once(client, django_capture_on_commit_callba
 
 
 @pytest.mark.parametrize(
-    "path", ["/confirm-email/MQ/abc-def/", "/confirm-email/%00%00/x/", "/confirm-email/zz/1-2/"]
+    "path",
+    [
+        "/confirm-email/MQ/abc-def/",
+        "/confirm-email/%00%00/x/",
+        "/confirm-email/zz/1-2/",
+        "/confirm-email/OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5/abc-def/",  # a 30-digit user id
+    ],
 )
 def test_a_bad_confirmation_link_is_a_clear_400(client, path):
     assert client.get(path).status_code == 400
