@@ -13,7 +13,7 @@ in accounts.services and need an acting member:
   owner invitation to the address staff give (accounts.services.
   workspace_create_for_customer). A user who is the last owner of a workspace
   cannot be deleted: the workspace would be orphaned.
-- Invitations are read-only; the link key is never shown.
+- Invitations are read-only (staff may resend pending ones); the link key is never shown.
 """
 
 from django import forms
@@ -307,9 +307,24 @@ class InvitationAdmin(admin.ModelAdmin):
         "responded_at",
     )
     readonly_fields = fields
+    actions = ("resend",)
 
     def has_add_permission(self, request):
         return False  # invitations are sent by members (they need an inviter and an e-mail)
+
+    @admin.action(description="Resend selected invitations (restarts their 7 days)")
+    def resend(self, request, queryset):
+        sent, refused = 0, []
+        for invitation in queryset:
+            try:
+                services.invitation_resend_by_staff(staff=request.user, invitation=invitation)
+                sent += 1
+            except DomainError as error:
+                refused.append(f"{invitation.email}: {error.message}")
+        if sent:
+            messages.success(request, f"{sent} invitation{'s' if sent != 1 else ''} sent again.")
+        for line in refused:
+            messages.error(request, line)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -504,6 +504,26 @@ def _pending_invitation(actor: Membership, invitation: Invitation) -> Invitation
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Sends the invitation again and restarts its 7 days."""
     _pending_invitation(actor, invitation)
+    return _restart_and_send(invitation)
+
+
+@transaction.atomic
+def invitation_resend_by_staff(*, staff: User, invitation: Invitation) -> Invitation:
+    """Staff resend an invitation, e.g. the owner invitation of a workspace they made for a
+    customer, which has no member yet who could."""
+    if not staff.is_staff:
+        raise forbidden("Only Keyward staff resend invitations from admin.", code="STAFF_REQUIRED")
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise DomainError(
+            "INVITATION_CLOSED",
+            f"This invitation was already {invitation.status}; send a new one instead.",
+            kind=ErrorKind.CONFLICT,
+        )
+    return _restart_and_send(invitation)
+
+
+def _restart_and_send(invitation: Invitation) -> Invitation:
     invitation.sent_at = timezone.now()
     invitation.expires_at = _expiry()
     invitation.save(update_fields=["sent_at", "expires_at"])

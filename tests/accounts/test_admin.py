@@ -352,3 +352,25 @@ def test_invitations_are_read_only_and_never_show_their_key(staff_client, invita
     staff_client.post(change("invitation", invitation), {"email": "evil@example.com"})
     invitation.refresh_from_db()
     assert invitation.email == "newcomer@example.com"
+
+
+def test_staff_resend_a_pending_invitation_but_not_a_closed_one(
+    staff_client, workspace, owner, django_capture_on_commit_callbacks
+):
+    pending = InvitationFactory(workspace=workspace, email="late@example.com", invited_by=owner.user)
+    closed = InvitationFactory(workspace=workspace, email="gone@example.com", status=InvitationStatus.REVOKED)
+    before = pending.expires_at
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:accounts_invitation_changelist"),
+            {"action": "resend", "_selected_action": [pending.pk, closed.pk]},
+            follow=True,
+        )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "1 invitation sent again.",
+        "gone@example.com: This invitation was already revoked; send a new one instead.",
+    ], shown
+    pending.refresh_from_db()
+    assert pending.expires_at > before
+    assert [m.to for m in mail.outbox] == [["late@example.com"]]
