@@ -23,9 +23,9 @@ def _getting_started(request, *, member_count: int, pending_invitation_count: in
     steps = [
         {
             "label": "Get your developer token",
-            "hint": "Reveal it on Auth tokens and use it once.",
+            "hint": "Generate it on Auth tokens; it is shown once.",
             "url": reverse("authtokens:tokens", kwargs={"workspace_slug": slug}),
-            "done": bool(token and token.last_used_at),
+            "done": bool(token and token.revealed),
         },
         {
             "label": "Invite a teammate",

@@ -41,10 +41,7 @@ def test_getting_started_ticks_each_step_when_done(owner):
     license = LicenseFactory(workspace=owner.workspace, assignee=owner)
     ActivationFactory(license=license, membership=owner)
     assert ticked(overview(owner)) == 2
-    from django.utils import timezone
+    from authtokens.models import AuthToken
 
-    from authtokens.models import AuthToken, TokenUsageDay
-
-    token = AuthToken.objects.get(membership=owner, revoked_at__isnull=True)
-    TokenUsageDay.objects.create(token=token, day=timezone.now().date(), uses=1, last_used_at=timezone.now())
+    AuthToken.objects.filter(membership=owner, revoked_at__isnull=True).update(revealed=True)
     assert 'data-testid="getting-started"' not in overview(owner)  # all done: the list goes away
