@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate demo bench lint check-deploy clean
+.PHONY: run test install install-dev axe migrate demo bench lint check-deploy clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,14 +28,21 @@ install-dev: $(VENV)/.installed-dev
 	printf '# Development settings (git-ignored). See .env.example for every variable.\nDEBUG=true\n' > .env
 
 ## Serve the dashboard with demo data on SQLite at http://127.0.0.1:8000, with a task worker and the
-## scheduler beside it (Procfile); Ctrl-C stops all three.
+## scheduler beside it (Procfile); Ctrl-C stops all three. Links in e-mails follow HOST and PORT.
 run: install .env
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_demo
-	DEBUG=true PATH="$(CURDIR)/$(VENV)/bin:$$PATH" RUN_ADDRESS=$(HOST):$(PORT) $(VENV)/bin/honcho start -f Procfile
+	DEBUG=true SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" RUN_ADDRESS=$(HOST):$(PORT) $(VENV)/bin/honcho start -f Procfile
+
+# axe-core for the accessibility browser tests: a test-only npm package, pinned by its lock file.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $@
+axe: $(AXE)
 
 ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
-test: install-dev
+test: install-dev axe
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Throughput of the public validate endpoint against a trivial endpoint (see README)
@@ -54,4 +61,4 @@ check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache tests/browser/node_modules

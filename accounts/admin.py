@@ -9,9 +9,11 @@ in accounts.services and need an acting member:
   and accepted invitations, which also issue the member's developer token) and
   never removed one by one here (removal ends the member's token and checks the
   last-owner rule). Staff may toggle a member's advanced permissions.
-- Workspaces are not created here (a workspace needs an owner). A user who is the
-  last owner of a workspace cannot be deleted: the workspace would be orphaned.
-- Invitations are read-only; the link key is never shown.
+- A workspace created here is for a customer: it starts with no member and an
+  owner invitation to the address staff give (accounts.services.
+  workspace_create_for_customer). A user who is the last owner of a workspace
+  cannot be deleted: the workspace would be orphaned.
+- Invitations are read-only (staff may resend pending ones); the link key is never shown.
 """
 
 from django import forms
@@ -22,7 +24,9 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from . import selectors
+from project.errors import DomainError
+
+from . import selectors, services
 from .models import CAPABILITIES, Capability, Invitation, Membership, User, Workspace
 
 # ---------------------------------------------------------------- users
@@ -132,6 +136,31 @@ class WorkspaceMembershipInline(admin.TabularInline):
         return _permissions_label(membership)
 
 
+class WorkspaceAddForm(forms.ModelForm):
+    """Onboarding a customer: the workspace and the address its owner is invited at."""
+
+    slug = forms.CharField(
+        max_length=60, required=False, help_text="Optional; left empty, it comes from the name."
+    )
+    owner_email = forms.EmailField(
+        label="Owner's e-mail", help_text="They get an invitation to become the workspace's owner."
+    )
+
+    class Meta:
+        model = Workspace
+        fields = ("name",)
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned["name"], cleaned["slug"] = services.workspace_clean_new(
+                name=cleaned.get("name", ""), slug=cleaned.get("slug", "")
+            )
+        except DomainError as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return cleaned
+
+
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "member_count", "created_at")
@@ -150,8 +179,32 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def member_count(self, workspace):
         return workspace.member_count
 
-    def has_add_permission(self, request):
-        return False  # a workspace needs an owner: users create workspaces from the dashboard or API
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = WorkspaceAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("name", "slug", "owner_email") if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        invitation = services.workspace_create_for_customer(
+            staff=request.user,
+            name=form.cleaned_data["name"],
+            slug=form.cleaned_data["slug"],
+            owner_email=form.cleaned_data["owner_email"],
+        )
+        obj.pk = invitation.workspace.pk  # the admin's redirect and log entry point at the new workspace
+        obj.slug = invitation.workspace.slug
+        messages.info(request, f"Owner invitation sent to {invitation.email}.")
 
 
 # ---------------------------------------------------------------- memberships
@@ -254,9 +307,24 @@ class InvitationAdmin(admin.ModelAdmin):
         "responded_at",
     )
     readonly_fields = fields
+    actions = ("resend",)
 
     def has_add_permission(self, request):
         return False  # invitations are sent by members (they need an inviter and an e-mail)
+
+    @admin.action(description="Resend selected invitations (restarts their 7 days)")
+    def resend(self, request, queryset):
+        sent, refused = 0, []
+        for invitation in queryset:
+            try:
+                services.invitation_resend_by_staff(staff=request.user, invitation=invitation)
+                sent += 1
+            except DomainError as error:
+                refused.append(f"{invitation.email}: {error.message}")
+        if sent:
+            messages.success(request, f"{sent} invitation{'s' if sent != 1 else ''} sent again.")
+        for line in refused:
+            messages.error(request, line)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,5 +1,6 @@
 """The workspace switcher and the workspace navigation, for every dashboard page."""
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from . import selectors
@@ -30,7 +31,13 @@ def _visible(membership, requirement):
 def _mark_active(nav: list[dict], path: str) -> None:
     """The entry whose URL is the longest prefix of the path: sub-pages (a license, a token,
     a form shown again after an error) keep their section highlighted."""
-    matches = [item for item in nav if path.startswith(item["url"])]
+    if not nav:
+        return
+    # The overview is the workspace's root URL, a prefix of every page: it counts only for itself.
+    root = min(nav, key=lambda item: len(item["url"]))
+    matches = [
+        item for item in nav if path.startswith(item["url"]) and (item is not root or path == item["url"])
+    ]
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
 
@@ -38,7 +45,9 @@ def _mark_active(nav: list[dict], path: str) -> None:
 def workspace_navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {
+            "public_signup": settings.PUBLIC_SIGNUP
+        }  # visitors are offered "Sign up" only when it is open
     context = {"my_memberships": selectors.membership_list_for_user(user=user)}
     membership = getattr(request, "membership", None)
     if membership is None:

@@ -17,7 +17,7 @@ ROLES = [Role.OWNER, Role.ADMIN, Role.MEMBER]
 def _user(email: str, **extra) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, **extra)
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, email_verified=True, **extra)
     return user
 
 

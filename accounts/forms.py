@@ -1,7 +1,7 @@
 """Dashboard forms for accounts. They only parse input: the services judge it."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.template import loader
 from django.utils.html import format_html
 
@@ -50,9 +50,43 @@ class SignupForm(forms.Form):
     password = forms.CharField(
         label="Password",
         strip=False,
+        max_length=1024,  # no real password is longer; bounds the hashing work a request can ask for
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters, not too common and not all digits.",
     )
+
+
+class InvitedSignupForm(forms.Form):
+    """Sign-up through an invitation: the address is the invitation's."""
+
+    full_name = SignupForm.base_fields["full_name"]
+    password = SignupForm.base_fields["password"]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label="New e-mail address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send a link to the new address; your address changes when you open it.",
+    )
+
+
+class AccountPasswordForm(PasswordChangeForm):
+    """Django's password change, without its autofocus: on the account page it would jump past
+    the name and e-mail sections."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
 
 
 class WorkspaceCreateForm(forms.Form):

@@ -40,6 +40,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150, blank=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into Django admin and the staff API.")
     is_active = models.BooleanField(default=True)
+    # Proven by a link sent to the address (or by arriving through an invitation sent there);
+    # until then the account sees no invitations, so nobody claims one by typing another's address.
+    email_verified = models.BooleanField(default=False)
+    # A new address waiting for its confirmation link; `email` changes only once it is clicked.
+    pending_email = models.EmailField(blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -58,6 +58,11 @@ def owner_count(*, workspace: Workspace) -> int:
     return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
 
 
+def is_last_owner(*, membership: Membership) -> bool:
+    """The one owner a workspace has: not offered "Leave", since the workspace needs an owner."""
+    return membership.role == Role.OWNER and owner_count(workspace=membership.workspace) == 1
+
+
 def invitation_list(*, workspace: Workspace, status: str = InvitationStatus.PENDING) -> QuerySet[Invitation]:
     queryset = Invitation.objects.filter(workspace=workspace).select_related("invited_by")
     if status:
@@ -83,13 +88,16 @@ def invitation_get_by_key(*, key) -> Invitation:
     return invitation
 
 
-def invitation_list_for_email(*, email: str) -> QuerySet[Invitation]:
-    """Open invitations addressed to a user, for their home page."""
+def invitation_list_for_user(*, user: User) -> QuerySet[Invitation]:
+    """Open invitations addressed to a user. None until the user has confirmed the address,
+    so typing someone else's address at sign-up shows nothing."""
     from django.utils import timezone
 
+    if not user.email_verified:
+        return Invitation.objects.none()
     return (
         Invitation.objects.filter(
-            email__iexact=email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+            email__iexact=user.email, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
         )
         .select_related("workspace", "invited_by")
         .order_by("-created_at")

@@ -3,10 +3,13 @@
 Every function is one operation, takes keyword arguments, runs in a
 transaction and enforces the membership invariants:
 
-- a workspace always has at least one owner;
+- a workspace always has at least one owner (except one staff just made for a
+  customer, until its owner accepts the invitation: workspace_create_for_customer);
 - only owners make (or unmake) owners;
 - without manage_members nobody changes anyone else's membership;
-- nobody grants a capability they do not hold.
+- nobody grants a capability they do not hold;
+- an account sees and answers invitations only once its address is confirmed
+  (by a link sent to it, or by signing up through an invitation sent to it).
 
 Permission failures raise DomainError with kind FORBIDDEN.
 """
@@ -26,10 +29,12 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from authtokens import services as authtoken_services
+from licensing.services import licenses as license_services
 from project.errors import DomainError, ErrorKind, forbidden
 from project.mail import email_send
 from webhooks import events
 
+from .confirmation import confirmation_link, confirmation_tokens
 from .models import (
     CAPABILITIES,
     ROLE_RANK,
@@ -42,6 +47,7 @@ from .models import (
     Workspace,
 )
 
+EMAIL_MAX_LENGTH = 254
 RESERVED_SLUGS = {"new", "api", "admin", "static", "invitations", "accounts", "w"}
 
 
@@ -119,31 +125,167 @@ def _membership_create(*, user: User, workspace: Workspace, role: str) -> Member
 # ---------------------------------------------------------------- users and workspaces
 
 
-@transaction.atomic
-def user_signup(*, email: str, password: str, full_name: str = "") -> User:
-    """A new user, with a personal workspace they own."""
+def _clean_email(email: str, field: str = "email") -> str:
     email = (email or "").strip().lower()
     try:
+        if len(email) > EMAIL_MAX_LENGTH:  # the column's size; a longer one is not deliverable anyway
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
-        raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field="email") from None
-    if User.objects.filter(email__iexact=email).exists():
-        raise DomainError(
-            "EMAIL_TAKEN", "An account with this e-mail already exists; log in instead.", field="email"
-        )
-    candidate = User(email=email, full_name=full_name.strip())
+        raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field=field) from None
+    return email
+
+
+def _check_password(password: str, candidate: User) -> None:
     try:
         validate_password(password, user=candidate)
     except ValidationError as exc:
         raise DomainError("WEAK_PASSWORD", " ".join(exc.messages), field="password") from None
-    user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
-    personal_name = f"{user.get_short_name()}'s workspace"
-    workspace_create(owner=user, name=personal_name)
+
+
+def _send_confirmation_email(user: User) -> None:
+    address = user.pending_email or user.email
+    email_send(
+        to=[address],
+        subject="Confirm your e-mail address for Keyward",
+        body=(
+            f"Open this link to confirm {address} for your Keyward account:\n\n"
+            f"{confirmation_link(user)}\n\n"
+            "If you did not ask for this, ignore this e-mail; nothing changes without the link."
+        ),
+    )
+
+
+def _send_account_exists_email(address: str) -> None:
+    """Sign-up (or an address change) met an address that already has an account. Saying so on
+    the page would tell anyone which addresses have accounts; the owner of the address hears it."""
+    login_url = settings.SITE_URL + reverse("accounts:login")
+    reset_url = settings.SITE_URL + reverse("accounts:password_reset")
+    email_send(
+        to=[address],
+        subject="You already have a Keyward account",
+        body=(
+            f"Someone tried to create a Keyward account (or move one) to {address}, "
+            "which already has an account.\n\n"
+            f"If it was you, log in at {login_url}, or reset your password at {reset_url}.\n"
+            "If it was not you, ignore this e-mail; nothing changed."
+        ),
+    )
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, full_name: str = "") -> User | None:
+    """A new user with a personal workspace they own, whose address still needs its confirmation link.
+
+    An address that already has an account gets an e-mail instead and None comes back: callers
+    say "check your e-mail" either way, so sign-up never tells who has an account.
+    """
+    if not settings.PUBLIC_SIGNUP:
+        raise DomainError(
+            "SIGNUP_CLOSED",
+            "Sign-up is by invitation only here; ask a workspace admin to invite you.",
+            kind=ErrorKind.FORBIDDEN,
+        )
+    email = _clean_email(email)
+    full_name = full_name.strip()
+    _check_password(password, User(email=email, full_name=full_name))
+    if User.objects.filter(email__iexact=email).exists():
+        transaction.on_commit(lambda: _send_account_exists_email(email))
+        return None
+    user = User.objects.create_user(email=email, password=password, full_name=full_name)
+    workspace_create(owner=user, name=f"{user.get_short_name()}'s workspace")
+    transaction.on_commit(lambda: _send_confirmation_email(user))
     return user
 
 
 @transaction.atomic
-def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
+def user_signup_from_invitation(*, invitation: Invitation, password: str, full_name: str = "") -> Membership:
+    """An account for the invited address that joins the invitation's workspace at once.
+
+    The link went to that address, so arriving through it confirms the address; no personal
+    workspace is made. Works when public sign-up is off.
+    """
+    invitation = _lock_open_invitation(invitation)
+    email = invitation.email.lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(
+            "EMAIL_TAKEN",
+            f"{email} already has an account; log in to accept the invitation.",
+            kind=ErrorKind.CONFLICT,
+        )
+    full_name = full_name.strip()
+    _check_password(password, User(email=email, full_name=full_name))
+    user = User.objects.create_user(email=email, password=password, full_name=full_name, email_verified=True)
+    return _invitation_accept_locked(user, invitation)
+
+
+@transaction.atomic
+def email_confirmation_resend(*, user: User) -> None:
+    """Sends the confirmation link again, to the address waiting to be confirmed."""
+    if user.email_verified and not user.pending_email:
+        raise DomainError(
+            "EMAIL_ALREADY_CONFIRMED", "Your e-mail address is already confirmed.", kind=ErrorKind.CONFLICT
+        )
+    transaction.on_commit(lambda: _send_confirmation_email(user))
+
+
+@transaction.atomic
+def email_confirm(*, user_id, token: str) -> User:
+    """Follows a confirmation link: confirms the address, or moves the account to the new one."""
+    invalid = DomainError(
+        "CONFIRMATION_LINK_INVALID",
+        "This confirmation link is invalid, used or expired; send a new one from your account page.",
+    )
+    user = User.objects.select_for_update().filter(pk=user_id).first() if str(user_id).isdigit() else None
+    if user is None or not confirmation_tokens.check_token(user, token):
+        raise invalid
+    if user.pending_email:
+        if User.objects.filter(email__iexact=user.pending_email).exclude(pk=user.pk).exists():
+            raise DomainError(
+                "EMAIL_TAKEN",
+                f"{user.pending_email} now belongs to another account; choose another address.",
+                kind=ErrorKind.CONFLICT,
+            )
+        user.email = user.pending_email
+        user.pending_email = ""
+    user.email_verified = True
+    user.save(update_fields=["email", "pending_email", "email_verified"])
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, full_name: str) -> User:
+    full_name = (full_name or "").strip()
+    if len(full_name) > 150:
+        raise DomainError("NAME_TOO_LONG", "Keep your name to 150 characters.", field="full_name")
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user
+
+
+@transaction.atomic
+def user_email_change_request(*, user: User, new_email: str) -> User:
+    """The address changes only when the link sent to the new address is opened.
+
+    An address that already has an account gets a notice instead of a link, and the page
+    says the same either way.
+    """
+    new_email = _clean_email(new_email)
+    if new_email == user.email.lower():
+        raise DomainError("EMAIL_UNCHANGED", "That is already your e-mail address.", field="email")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if User.objects.filter(email__iexact=new_email).exists():
+        transaction.on_commit(lambda: _send_account_exists_email(new_email))
+        return user
+    user.pending_email = new_email
+    user.save(update_fields=["pending_email"])
+    transaction.on_commit(lambda: _send_confirmation_email(user))
+    return user
+
+
+def workspace_clean_new(*, name: str, slug: str = "") -> tuple[str, str]:
+    """The name and slug a new workspace would get, or the DomainError saying what to fix.
+    Writes nothing, so a form can show the error before anything is created."""
     name = (name or "").strip()
     if not name:
         raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
@@ -157,9 +299,32 @@ def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
             )
         if Workspace.objects.filter(slug=slug).exists():
             raise DomainError("SLUG_TAKEN", "That slug is taken; choose another.", field="slug")
-    workspace = Workspace.objects.create(name=name, slug=slug or _unique_slug(name))
+    return name, slug or _unique_slug(name)
+
+
+@transaction.atomic
+def workspace_create(*, owner: User, name: str, slug: str = "") -> Workspace:
+    name, slug = workspace_clean_new(name=name, slug=slug)
+    workspace = Workspace.objects.create(name=name, slug=slug)
     _membership_create(user=owner, workspace=workspace, role=Role.OWNER)
     return workspace
+
+
+@transaction.atomic
+def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, slug: str = "") -> Invitation:
+    """Staff onboard a customer: a workspace with no member yet and an owner invitation to the
+    customer's address. The one time a workspace has no owner, until that invitation is accepted
+    (signing up through it confirms the address and joins at once)."""
+    if not staff.is_staff:
+        raise forbidden("Only Keyward staff create workspaces for customers.", code="STAFF_REQUIRED")
+    owner_email = _clean_email(owner_email, field="owner_email")
+    name, slug = workspace_clean_new(name=name, slug=slug)
+    workspace = Workspace.objects.create(name=name, slug=slug)
+    invitation = Invitation.objects.create(
+        workspace=workspace, email=owner_email, role=Role.OWNER, invited_by=staff, expires_at=_expiry()
+    )
+    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
 
 
 @transaction.atomic
@@ -267,6 +432,7 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     _lock_workspace(membership.workspace_id)
     _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
     authtoken_services.developer_token_end(membership=membership, actor=actor.user)
+    license_services.member_seats_release(membership=membership)
     events.emit("member.removed", membership)
     membership.delete()
 
@@ -282,7 +448,8 @@ def _send_invitation_email(invitation: Invitation) -> None:
         subject=f"You are invited to {invitation.workspace.name} on Keyward",
         body=(
             f"{inviter} invited you to join {invitation.workspace.name} as {role}.\n\n"
-            f"Open {link} to accept or decline. Log in (or sign up) with {invitation.email} first.\n"
+            f"Open {link} to accept or decline. New to Keyward? Create your account from that page; "
+            f"you join {invitation.workspace.name} at once.\n"
             f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
         ),
         to=[invitation.email],
@@ -298,11 +465,7 @@ def membership_invite(*, actor: Membership, email: str, role: str = Role.MEMBER)
     _require_capability(actor, Capability.MANAGE_MEMBERS, "invite members")
     _validate_role(role)
     _check_may_confer_role(actor, role)
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address.", field="email") from None
+    email = _clean_email(email)
     workspace = actor.workspace
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
         raise DomainError("ALREADY_MEMBER", f"{email} is already a member of this workspace.", field="email")
@@ -344,6 +507,26 @@ def _pending_invitation(actor: Membership, invitation: Invitation) -> Invitation
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Sends the invitation again and restarts its 7 days."""
     _pending_invitation(actor, invitation)
+    return _restart_and_send(invitation)
+
+
+@transaction.atomic
+def invitation_resend_by_staff(*, staff: User, invitation: Invitation) -> Invitation:
+    """Staff resend an invitation, e.g. the owner invitation of a workspace they made for a
+    customer, which has no member yet who could."""
+    if not staff.is_staff:
+        raise forbidden("Only Keyward staff resend invitations from admin.", code="STAFF_REQUIRED")
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise DomainError(
+            "INVITATION_CLOSED",
+            f"This invitation was already {invitation.status}; send a new one instead.",
+            kind=ErrorKind.CONFLICT,
+        )
+    return _restart_and_send(invitation)
+
+
+def _restart_and_send(invitation: Invitation) -> Invitation:
     invitation.sent_at = timezone.now()
     invitation.expires_at = _expiry()
     invitation.save(update_fields=["sent_at", "expires_at"])
@@ -360,8 +543,8 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitatio
     return invitation
 
 
-def _open_invitation_for(user: User, invitation: Invitation) -> Invitation:
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+def _lock_open_invitation(invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING:
         raise DomainError(
             "INVITATION_USED",
@@ -374,6 +557,11 @@ def _open_invitation_for(user: User, invitation: Invitation) -> Invitation:
             "This invitation has expired; ask a workspace admin to resend it.",
             kind=ErrorKind.CONFLICT,
         )
+    return invitation
+
+
+def _open_invitation_for(user: User, invitation: Invitation) -> Invitation:
+    invitation = _lock_open_invitation(invitation)
     if user.email.lower() != invitation.email.lower():
         raise DomainError(
             "INVITATION_EMAIL_MISMATCH",
@@ -381,12 +569,17 @@ def _open_invitation_for(user: User, invitation: Invitation) -> Invitation:
             "Log out and log in with the invited address to accept it.",
             kind=ErrorKind.FORBIDDEN,
         )
+    if not user.email_verified:
+        raise DomainError(
+            "EMAIL_UNCONFIRMED",
+            f"Confirm your e-mail address first: open the link we sent to {user.email}, "
+            "or send a new one from your account page.",
+            kind=ErrorKind.FORBIDDEN,
+        )
     return invitation
 
 
-@transaction.atomic
-def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
-    invitation = _open_invitation_for(user, invitation)
+def _invitation_accept_locked(user: User, invitation: Invitation) -> Membership:
     if Membership.objects.filter(user=user, workspace_id=invitation.workspace_id).exists():
         raise DomainError(
             "ALREADY_MEMBER", "You are already a member of this workspace.", kind=ErrorKind.CONFLICT
@@ -396,6 +589,12 @@ def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
     return membership
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
+    invitation = _open_invitation_for(user, invitation)
+    return _invitation_accept_locked(user, invitation)
 
 
 @transaction.atomic

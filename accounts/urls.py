@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, home, members, workspace
+from .views import account, auth, home, members, workspace
 
 app_name = "accounts"
 
@@ -18,9 +18,16 @@ urlpatterns = [
     path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("confirm-email/<uidb64>/<token>/", auth.email_confirm, name="email_confirm"),
+    path("account/", account.account, name="account"),
+    path("account/profile/", account.account_profile, name="account_profile"),
+    path("account/email/", account.account_email, name="account_email"),
+    path("account/email/resend/", auth.email_confirm_resend, name="email_confirm_resend"),
+    path("account/password/", account.account_password, name="account_password"),
     # Workspaces and invitations
     path("workspaces/new/", home.workspace_create, name="workspace_create"),
     path("invitations/<uuid:key>/", home.invitation, name="invitation"),
+    path("invitations/<uuid:key>/signup/", auth.signup_from_invitation, name="signup_from_invitation"),
     path("invitations/<uuid:key>/accept/", home.invitation_accept, name="invitation_accept"),
     path("invitations/<uuid:key>/decline/", home.invitation_decline, name="invitation_decline"),
     # Inside a workspace

@@ -5,6 +5,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from project.errors import DomainError, ErrorKind
 
@@ -46,3 +48,24 @@ def apply_domain_error(request, error: DomainError, form=None) -> None:
         form.add_error(None, error.message)
     else:
         messages.error(request, error.message)
+
+
+def confirmation_page(request, *, title: str, message: str, button: str, cancel_url: str, fields=None):
+    """A destructive POST without `confirmed=yes` gets a page asking first (None once confirmed).
+
+    The page posts the same form again with `confirmed=yes`, so it works without JavaScript;
+    keyward.js skips it after a browser dialog (forms with data-confirm).
+    """
+    if request.POST.get("confirmed") == "yes":
+        return None
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    context = {
+        "title": title,
+        "message": message,
+        "button": button,
+        "cancel_url": back or cancel_url,
+        "fields": {"next": back, **(fields or {})},
+    }
+    return render(request, "confirm.html", context)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.db.models import Max
 from django.utils import timezone
 
 from project.errors import DomainError
@@ -15,7 +16,7 @@ LEGACY_NOTICE_DAYS = 90
 
 @admin.register(AuthToken)
 class AuthTokenAdmin(admin.ModelAdmin):
-    list_display = ("masked", "kind", "owner", "workspace", "name", "label", "status", "created_at")
+    list_display = ("masked", "kind", "owner", "workspace", "name", "status", "last_used", "created_at")
     list_filter = ("kind", "is_legacy", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = (
         "workspace__name",
@@ -50,6 +51,13 @@ class AuthTokenAdmin(admin.ModelAdmin):
     readonly_fields = tuple(name for name in fields if name != "sunset_at")
     actions = ("revoke_tokens", "mark_legacy")
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(last_used_at=Max("usage_days__last_used_at"))
+
+    @admin.display(description="Last used", ordering="last_used_at", empty_value="Never")
+    def last_used(self, token):
+        return token.last_used_at
 
     @admin.display(description="Token")
     def masked(self, token):

@@ -42,14 +42,15 @@ def _ci_token(request, token_id):
 
 
 def _tokens_page(request, create_form=None, status=200):
-    page = Paginator(selectors.ci_token_list(workspace=request.workspace), CI_TOKENS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    show_revoked = request.GET.get("show") == "revoked"
+    tokens = selectors.ci_token_list(workspace=request.workspace, include_revoked=show_revoked)
+    page = Paginator(tokens, CI_TOKENS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "developer_token": selectors.developer_token_get(membership=request.membership),
         "revealed": reveal.pop(request),
         "page_obj": page,
         "ci_tokens": page.object_list,
+        "show_revoked": show_revoked,
         "can_manage_ci": _can_manage_ci(request),
         "create_form": create_form or CITokenCreateForm(),
         "token_regex": TOKEN_REGEX,

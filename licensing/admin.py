@@ -9,10 +9,14 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from project import sealed
 from project.errors import DomainError
 
 from .models import Activation, License, Policy, Product
@@ -134,12 +138,15 @@ class ActivationInline(admin.TabularInline):
         return False
 
 
+NEW_KEY = "licensing_new_key"
+
+
 class LicenseAdmin(admin.ModelAdmin):
     list_display = [
         "masked_key",
         "policy",
         "workspace",
-        "assignee",
+        "holder",  # the e-mail only: the membership's full label made the list wider than 1280 px
         "status_badge",
         "expires_at",
         "validation_count",
@@ -240,15 +247,37 @@ class LicenseAdmin(admin.ModelAdmin):
         request._new_license_key = plaintext
 
     def response_add(self, request, obj, post_url_continue=None):
-        """Shows the new key once, on this response only (never in a message, a URL or a log)."""
+        """Redirects to a page that shows the new key once, so reloading it cannot add a second
+        license. The key crosses the redirect encrypted in the session (project/sealed.py), never
+        in a message, a URL or a log."""
+        sealed.stash(request, NEW_KEY, {"license": obj.pk, "key": request._new_license_key})
+        return redirect(reverse("admin:licensing_license_key_created", args=[obj.pk]))
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:license_id>/key/",
+                self.admin_site.admin_view(self.key_created_view),
+                name="licensing_license_key_created",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def key_created_view(self, request, license_id):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        license = get_object_or_404(License.objects.select_related("policy", "workspace"), pk=license_id)
+        shown = sealed.pop(request, NEW_KEY)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "license": obj,
-            "plaintext_key": request._new_license_key,
+            "license": license,
+            "plaintext_key": shown["key"] if shown and shown.get("license") == license.pk else None,
             "title": "License created",
         }
-        return TemplateResponse(request, "licensing/admin_key_created.html", context)
+        response = TemplateResponse(request, "licensing/admin_key_created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def _apply(self, request, queryset, operation, done: str, **kwargs):
         changed, failed = 0, []

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import Capability
-from accounts.web import apply_domain_error, workspace_view
+from accounts.web import apply_domain_error, confirmation_page, workspace_view
 from project.errors import DomainError
 
 from .forms import AssignLicenseForm, AssignMemberForm, LicenseFilterForm
@@ -61,6 +61,7 @@ def member_seat_context(*, workspace, actor, memberships) -> dict:
         "license_seats": selectors.license_seats_by_membership(workspace=workspace, memberships=memberships),
         "assignable_licenses": list(selectors.license_assignable(workspace=workspace)) if can_manage else [],
         "can_manage_licenses": can_manage,
+        "seat_usage": selectors.seat_usage_by_product(workspace=workspace) if can_manage else [],
     }
 
 
@@ -179,6 +180,16 @@ def member_seat_assign(request, membership_id):
 def license_unassign(request, public_id):
     license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
     holder = license.assignee
+    if holder is not None and _can_manage(request):
+        asked = confirmation_page(
+            request,
+            title=f"Unassign {license.masked_key} from {holder.user.email}?",
+            message="They lose the license at once, and the machines they activated with it are released.",
+            button="Unassign license",
+            cancel_url=_detail_url(request, license),
+        )
+        if asked:
+            return asked
     try:
         services.license_unassign(actor=request.membership, license=license)
     except DomainError as error:
@@ -196,13 +207,23 @@ def license_unassign(request, public_id):
 def activation_deactivate(request, public_id, activation_id):
     license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
     activation = _or_404(selectors.activation_get, license=license, public_id=activation_id)
+    asked = services.may_release_activation(request.membership, activation) and confirmation_page(
+        request,
+        title=f"Deactivate “{activation.name or 'this machine'}”?",
+        message="The machine stops working with this license until it activates again; "
+        "that frees its place for another machine.",
+        button="Deactivate machine",
+        cancel_url=_detail_url(request, license),
+    )
+    if asked:
+        return asked
     try:
         services.activation_release(actor=request.membership, activation=activation)
     except DomainError as error:
         apply_domain_error(request, error)
     else:
         messages.success(request, f"Machine “{activation.name or activation.fingerprint}” was deactivated.")
-    return redirect(_detail_url(request, license))
+    return _back(request, _detail_url(request, license))
 
 
 # ---------------------------------------------------------------- every member

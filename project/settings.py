@@ -114,6 +114,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Dates in one format everywhere, with the time zone (project/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -200,6 +202,9 @@ LOGGING = {
 }
 
 INVITATION_LIFETIME_DAYS = 7
+# Off: only people holding an invitation can create an account (an operator onboards customers
+# by creating the workspace in admin and inviting its owner).
+PUBLIC_SIGNUP = env.bool("PUBLIC_SIGNUP", default=True)
 
 # Secret scanning (leak reports): the partner's ECDSA P-256 public keys, as JSON {"key id": "PEM", ...}
 # or the path of a file holding that JSON. Empty: every report is refused.

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "Keyward support"
 admin.site.site_title = "Keyward admin"
+# The app sidebar took 300 of 1280 px, so the license and token lists (with their filters) did not fit.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -355,7 +355,7 @@ class MyInvitationListView(ListMixin, GenericAPIView):
     )
     def get(self, request):
         return self.paginated_response(
-            selectors.invitation_list_for_email(email=request.user.email), MyInvitationOutputSerializer
+            selectors.invitation_list_for_user(user=request.user), MyInvitationOutputSerializer
         )
 
 

@@ -23,7 +23,7 @@ def home(request):
         last = request.session.get("last_workspace")
         slugs = [m.workspace.slug for m in memberships]
         return redirect("accounts:workspace_home", workspace_slug=last if last in slugs else slugs[0])
-    invitations = selectors.invitation_list_for_email(email=request.user.email)
+    invitations = selectors.invitation_list_for_user(user=request.user)
     return render(request, "accounts/home.html", {"invitations": invitations, "form": WorkspaceCreateForm()})
 
 

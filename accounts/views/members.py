@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from licensing.views import member_seat_context
@@ -19,7 +20,7 @@ from project.errors import DomainError
 from .. import selectors, services
 from ..forms import CapabilitiesForm, InviteForm, RoleForm
 from ..models import ROLE_RANK, Capability, Membership, Role
-from ..web import apply_domain_error, workspace_view
+from ..web import apply_domain_error, confirmation_page, workspace_view
 from ._common import redirect_back, show_error
 
 MEMBERS_PER_PAGE = 25
@@ -88,6 +89,7 @@ def _render_members(request, *, invite_form=None, status=200):
         "invite_form": invite_form or InviteForm(offered_roles=offered_roles),
         "offered_roles": [(r, Role(r).label) for r in offered_roles],
         "invitations": selectors.invitation_list(workspace=request.workspace),
+        "is_last_owner": selectors.is_last_owner(membership=viewer),
     }
     # Users & licenses: each row shows the member's seat, with assign/unassign for license managers.
     context.update(
@@ -116,6 +118,14 @@ def member_invite(request):
     return redirect_back(request, "accounts:members", workspace_slug=request.workspace.slug)
 
 
+def _members_url(request) -> str:
+    return reverse("accounts:members", kwargs={"workspace_slug": request.workspace.slug})
+
+
+def _with_article(role_label: str) -> str:
+    return f"{'an' if role_label[0] in 'AEIOU' else 'a'} {role_label.lower()}"
+
+
 def _target(request, membership_id) -> Membership:
     try:
         return selectors.membership_get_in_workspace(workspace=request.workspace, membership_id=membership_id)
@@ -131,6 +141,19 @@ def member_change_role(request, membership_id):
     if not form.is_valid():
         messages.error(request, "Choose one of the roles: owner, admin or member.")
         return redirect_back(request, "accounts:members", workspace_slug=request.workspace.slug)
+    making_owner = form.cleaned_data["role"] == Role.OWNER and target.role != Role.OWNER
+    # Asked only of someone offered the owner role; anyone else hears the service's refusal at once.
+    if making_owner and Role.OWNER in _offered_roles(request.membership):
+        asked = confirmation_page(
+            request,
+            title=f"Make {target.user.email} an owner?",
+            message="Owners can do everything, including deleting the workspace and removing other owners.",
+            button="Make owner",
+            cancel_url=_members_url(request),
+            fields={"role": Role.OWNER},
+        )
+        if asked:
+            return asked
     try:
         services.membership_change_role(
             actor=request.membership, membership=target, role=form.cleaned_data["role"]
@@ -138,7 +161,7 @@ def member_change_role(request, membership_id):
     except DomainError as error:
         apply_domain_error(request, error)
     else:
-        messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
+        messages.success(request, f"{target.user.email} is now {_with_article(target.get_role_display())}.")
     return redirect_back(request, "accounts:members", workspace_slug=request.workspace.slug)
 
 
@@ -207,6 +230,16 @@ def invitation_resend(request, invitation_id):
 @require_POST
 def invitation_revoke(request, invitation_id):
     invitation = _invitation(request, invitation_id)
+    can_manage = request.membership.has_capability(Capability.MANAGE_MEMBERS)
+    asked = can_manage and confirmation_page(
+        request,
+        title=f"Revoke the invitation to {invitation.email}?",
+        message="The link in their e-mail stops working. You can invite them again later.",
+        button="Revoke invitation",
+        cancel_url=_members_url(request),
+    )
+    if asked:
+        return asked
     try:
         services.invitation_revoke(actor=request.membership, invitation=invitation)
     except DomainError as error:

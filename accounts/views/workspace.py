@@ -2,8 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from authtokens import selectors as authtoken_selectors
+from licensing.selectors import licenses as license_selectors
 from project.errors import DomainError
 
 from .. import selectors, services
@@ -13,13 +16,47 @@ from ..web import apply_domain_error, workspace_view
 from ._common import show_error
 
 
+def _getting_started(request, *, member_count: int, pending_invitation_count: int) -> list[dict]:
+    """Three first steps, each ticked once done."""
+    slug = request.workspace.slug
+    token = authtoken_selectors.developer_token_get(membership=request.membership)
+    steps = [
+        {
+            "label": "Get your developer token",
+            "hint": "Generate it on Auth tokens; it is shown once.",
+            "url": reverse("authtokens:tokens", kwargs={"workspace_slug": slug}),
+            "done": bool(token and token.revealed),
+        },
+        {
+            "label": "Invite a teammate",
+            "hint": "Invite them on Users & licenses.",
+            "url": reverse("accounts:members", kwargs={"workspace_slug": slug}),
+            "done": member_count > 1 or pending_invitation_count > 0,
+        },
+        {
+            "label": "Activate the software",
+            "hint": "Start it with your token; it activates this machine.",
+            "url": reverse("licensing:my_license", kwargs={"workspace_slug": slug}),
+            "done": license_selectors.member_has_activated(membership=request.membership),
+        },
+    ]
+    return steps
+
+
 @workspace_view
 def workspace_home(request):
     workspace = request.workspace
+    member_count = selectors.membership_list(workspace=workspace).count()
+    pending_invitation_count = selectors.invitation_list(workspace=workspace).count()
+    steps = _getting_started(
+        request, member_count=member_count, pending_invitation_count=pending_invitation_count
+    )
     context = {
-        "member_count": selectors.membership_list(workspace=workspace).count(),
-        "pending_invitation_count": selectors.invitation_list(workspace=workspace).count(),
-        "my_invitations": selectors.invitation_list_for_email(email=request.user.email),
+        "getting_started": steps,
+        "getting_started_done": all(step["done"] for step in steps),
+        "member_count": member_count,
+        "pending_invitation_count": pending_invitation_count,
+        "my_invitations": selectors.invitation_list_for_user(user=request.user),
         "capabilities": [(c.label, request.membership.has_capability(c)) for c in Capability],
     }
     return render(request, "accounts/workspace_home.html", context)
@@ -32,6 +69,7 @@ def _render_settings(request, *, rename_form=None, delete_form=None, status=200)
         "delete_form": delete_form or WorkspaceDeleteForm(workspace_name=request.workspace.name),
         "can_rename": membership.is_admin_or_owner,
         "can_delete": membership.role == Role.OWNER,
+        "is_last_owner": selectors.is_last_owner(membership=membership),
     }
     return render(request, "accounts/workspace_settings.html", context, status=status)
 
@@ -88,4 +126,5 @@ def workspace_leave(request):
         request.session.pop("last_workspace", None)
         messages.success(request, f"You left {request.workspace.name}.")
         return redirect("accounts:home")
-    return render(request, "accounts/workspace_leave.html")
+    context = {"is_last_owner": selectors.is_last_owner(membership=request.membership)}
+    return render(request, "accounts/workspace_leave.html", context)

@@ -223,6 +223,28 @@ def license_assignable(*, workspace: Workspace) -> QuerySet[License]:
     )
 
 
+def seat_usage_by_product(*, workspace: Workspace) -> list[dict]:
+    """Per product, how many seats (licenses that are not the trial and not revoked) are assigned,
+    in one query: "N of M seats used" on the members page."""
+    rows = (
+        License.objects.filter(workspace=workspace, is_trial=False)
+        .exclude(status=LicenseStatus.REVOKED)
+        .values("policy__product__name")
+        .annotate(total=Count("pk"), used=Count("pk", filter=Q(assignee__isnull=False)))
+        .order_by("policy__product__name")
+    )
+    return [
+        {"product": row["policy__product__name"], "used": row["used"], "total": row["total"]} for row in rows
+    ]
+
+
+def member_has_activated(*, membership: Membership) -> bool:
+    """Whether this member has activated the software on a machine here (the overview's checklist)."""
+    return Activation.objects.filter(
+        membership=membership, license__workspace_id=membership.workspace_id
+    ).exists()
+
+
 def workspace_has_licenses(*, workspace: Workspace) -> bool:
     return License.objects.filter(workspace=workspace).exists()
 

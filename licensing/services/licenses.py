@@ -380,9 +380,25 @@ def license_unassign(*, actor: Membership, license: License) -> License:
 
 
 @transaction.atomic
+def member_seats_release(*, membership: Membership) -> None:
+    """A member leaves (or is removed): their seats are freed and their machines released.
+
+    The caller (accounts.services.membership_remove) has already checked who may do this.
+    """
+    Activation.objects.filter(membership=membership).delete()
+    License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
+
+
+def may_release_activation(actor: Membership, activation: Activation) -> bool:
+    """License managers free any machine; a member frees the ones they activated (a lost laptop)."""
+    return actor.has_capability(Capability.MANAGE_LICENSES) or activation.membership_id == actor.pk
+
+
+@transaction.atomic
 def activation_release(*, actor: Membership, activation: Activation) -> None:
-    """A workspace admin frees a machine (deactivates it) so the license can be used elsewhere."""
-    _require_manage_licenses(actor, "deactivate machines")
+    """Frees a machine (deactivates it) so the license can be used elsewhere."""
+    if not may_release_activation(actor, activation):
+        _require_manage_licenses(actor, "deactivate other people's machines")
     _require_workspace_license(actor, activation.license)
     events.emit("license.deactivated", activation)
     Activation.objects.filter(pk=activation.pk).delete()

@@ -23,11 +23,28 @@ def license_overview(membership):
     """The licensing panel of a workspace's overview: your license, and seat counts for license managers."""
     from accounts.models import Capability
 
-    from ..selectors.licenses import license_for_member, license_status_counts
+    from ..selectors.licenses import license_for_member, license_status_counts, workspace_has_licenses
+    from ..services.licenses import trial_policy
 
     can_manage = membership.has_capability(Capability.MANAGE_LICENSES)
+    my_license = license_for_member(membership=membership)
+    has_licenses = my_license is not None or workspace_has_licenses(workspace=membership.workspace)
     return {
         "membership": membership,
-        "my_license": license_for_member(membership=membership),
-        "counts": license_status_counts(workspace=membership.workspace) if can_manage else None,
+        "my_license": my_license,
+        "counts": license_status_counts(workspace=membership.workspace)
+        if can_manage and has_licenses
+        else None,
+        # A workspace without any license is offered the trial rather than told to assign one.
+        "trial_policy": None if has_licenses else trial_policy(),
     }
+
+
+@register.filter
+def markdown(text: str):
+    """Staff-written Markdown rendered safely: raw HTML is escaped and javascript:-style links are
+    refused by markdown-it's own link validation, so the output can be marked safe."""
+    from django.utils.safestring import mark_safe
+    from markdown_it import MarkdownIt
+
+    return mark_safe(MarkdownIt("commonmark", {"html": False}).render(text or ""))

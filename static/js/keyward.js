@@ -12,13 +12,19 @@ document.addEventListener("click", (event) => {
   });
 });
 
-// <select data-autosubmit> submits its form on change; a <noscript> button covers the no-JS case.
-document.addEventListener("change", (event) => {
-  if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
-});
-
-// <form data-confirm="..."> asks before destroying things (the server asks again where it matters).
+// <form data-confirm="..."> asks in a dialog before destroying things. Without JavaScript the
+// server shows a confirmation page instead; answering the dialog marks the form confirmed=yes.
 document.addEventListener("submit", (event) => {
-  const message = event.target.dataset?.confirm;
-  if (message && !window.confirm(message)) event.preventDefault();
+  const form = event.target;
+  const message = form.dataset?.confirm;
+  if (!message) return;
+  if (!window.confirm(message)) {
+    event.preventDefault();
+    return;
+  }
+  if (!form.querySelector("input[name=confirmed]")) {
+    const confirmed = document.createElement("input");
+    Object.assign(confirmed, { type: "hidden", name: "confirmed", value: "yes" });
+    form.append(confirmed);
+  }
 });

@@ -3,6 +3,7 @@
 from html.parser import HTMLParser
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -275,8 +276,38 @@ def test_staff_rename_a_workspace_but_not_its_slug(staff_client, workspace, owne
     assert (workspace.name, workspace.slug) == ("Acme Corp", "acme")
 
 
-def test_workspaces_are_not_added_in_admin(staff_client):
-    assert staff_client.get(reverse("admin:accounts_workspace_add")).status_code == 403
+def test_staff_onboard_a_customer_workspace_with_an_owner_invitation(
+    staff_client, staff, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:accounts_workspace_add")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"name": "Initech", "slug": "", "owner_email": "Boss@Initech.test"})
+    assert response.status_code == 302
+    workspace = Workspace.objects.get(name="Initech")
+    assert workspace.slug == "initech" and not workspace.memberships.exists()
+    invitation = Invitation.objects.get(workspace=workspace)
+    assert (invitation.email, invitation.role, invitation.invited_by) == ("boss@initech.test", "owner", staff)
+    assert (
+        mail.outbox[-1].to == ["boss@initech.test"]
+        and f"/invitations/{invitation.key}/" in mail.outbox[-1].body
+    )
+
+
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"name": "", "owner_email": "a@b.test"}, "name"),
+        ({"name": "X", "owner_email": "not-an-address"}, "owner_email"),
+        ({"name": "X", "slug": "acme", "owner_email": "a@b.test"}, "slug"),
+        ({"name": "X", "slug": "admin", "owner_email": "a@b.test"}, "slug"),
+    ],
+)
+def test_onboarding_form_names_the_field_and_writes_nothing(staff_client, workspace, data, field):
+    before = Workspace.objects.count()
+    response = staff_client.post(reverse("admin:accounts_workspace_add"), {"slug": "", **data})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert Workspace.objects.count() == before and not Invitation.objects.exists()
 
 
 def test_the_workspace_page_lists_its_members_read_only(staff_client, workspace, owner, member):
@@ -321,3 +352,25 @@ def test_invitations_are_read_only_and_never_show_their_key(staff_client, invita
     staff_client.post(change("invitation", invitation), {"email": "evil@example.com"})
     invitation.refresh_from_db()
     assert invitation.email == "newcomer@example.com"
+
+
+def test_staff_resend_a_pending_invitation_but_not_a_closed_one(
+    staff_client, workspace, owner, django_capture_on_commit_callbacks
+):
+    pending = InvitationFactory(workspace=workspace, email="late@example.com", invited_by=owner.user)
+    closed = InvitationFactory(workspace=workspace, email="gone@example.com", status=InvitationStatus.REVOKED)
+    before = pending.expires_at
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:accounts_invitation_changelist"),
+            {"action": "resend", "_selected_action": [pending.pk, closed.pk]},
+            follow=True,
+        )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "1 invitation sent again.",
+        "gone@example.com: This invitation was already revoked; send a new one instead.",
+    ], shown
+    pending.refresh_from_db()
+    assert pending.expires_at > before
+    assert [m.to for m in mail.outbox] == [["late@example.com"]]

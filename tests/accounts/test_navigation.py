@@ -31,3 +31,12 @@ def test_members_without_permissions_do_not_see_admin_sections(client, workspace
     shown = labels(client.get("/w/acme/"))
     assert "Licenses" not in shown and "Security log" not in shown
     assert "My license" in shown and "Auth tokens" in shown
+
+
+def test_a_page_outside_every_section_highlights_none_not_the_overview(client, workspace, owner):
+    from accounts import services
+
+    invitation = services.membership_invite(actor=owner, email="x@example.com")
+    client.force_login(owner.user)
+    asked = client.post(f"/w/acme/invitations/{invitation.pk}/revoke/")  # the confirmation page
+    assert asked.status_code == 200 and active_entries(asked) == []

@@ -61,14 +61,21 @@ def test_add_a_license_shows_the_key_once(staff_client, workspace):
             "source": "manual",
         },
     )
-    assert response.status_code == 200, response.content.decode()[:2000]
+    assert response.status_code == 302, response.content.decode()[:2000]
     license = License.objects.get()
+    assert response["Location"] == f"/admin/licensing/license/{license.pk}/key/"
+    assert "EMU-" not in response["Location"]
+    response = staff_client.get(response["Location"])
     page = response.content.decode()
-    assert "Copy the key now" in page
+    assert "Copy the key now" in page and 'data-copy="new-license-key"' in page
+    assert "no-store" in response["Cache-Control"]
     shown = page.split('id="new-license-key"')[0].rsplit('value="', 1)[1].split('"')[0]
     assert shown.startswith("EMU-") and hash_key(shown) == license.key_hash
     assert license.metadata == {"order": 7} and license.expires_at is not None
     assert shown not in staff_client.get(f"/admin/licensing/license/{license.pk}/change/").content.decode()
+    reloaded = staff_client.get(f"/admin/licensing/license/{license.pk}/key/").content.decode()
+    assert shown not in reloaded and "is not shown again" in reloaded  # a reload shows nothing...
+    assert License.objects.count() == 1  # ...and creates nothing
 
 
 def test_add_with_a_duplicate_key_or_big_metadata_is_refused(staff_client, workspace):

@@ -148,10 +148,20 @@ def test_assign_errors_map_to_statuses(client_for, admin, member, seat, free):
 def test_admin_deactivates_a_machine(client_for, admin, member, seat):
     activation = seat.activations.get()
     url = f"{BASE}/licenses/{seat.public_id}/activations/{activation.public_id}/"
-    assert client_for(member).delete(url).status_code == 403
+    admins_machine = ActivationFactory(license=seat, membership=admin)
+    others = f"{BASE}/licenses/{seat.public_id}/activations/{admins_machine.public_id}/"
+    assert client_for(member).delete(others).status_code == 403  # not theirs
+    assert client_for(admin).delete(others).status_code == 204
     assert client_for(admin).delete(url).status_code == 204
     assert not Activation.objects.exists()
     assert client_for(admin).delete(url).status_code == 404
+
+
+def test_a_member_releases_their_own_machine_through_the_api_too(client_for, member, seat):
+    activation = seat.activations.get()  # activated by the member
+    url = f"{BASE}/licenses/{seat.public_id}/activations/{activation.public_id}/"
+    assert client_for(member).delete(url).status_code == 204
+    assert not Activation.objects.exists()
 
 
 # ---------------------------------------------------------------- trial
