@@ -3,9 +3,7 @@ self-signed certificate, both on free loopback ports, the site rendered from dep
 names, ports and paths substituted. A client on 127.0.0.2 must be recorded as 127.0.0.2 (not nginx's
 127.0.0.1, not a spoofed X-Forwarded-For) and Keyward must see the scheme as https."""
 
-import datetime
 import http.client
-import ipaddress
 import json
 import shutil
 import ssl
@@ -14,10 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.tls import self_signed_certificate
 
 from .servers import DEPLOY, ROOT, free_port, gunicorn, manage, production_env
 
@@ -42,36 +38,6 @@ print(tokens.developer_token_rotate(actor=owner.memberships.get(workspace=worksp
 """
 MEMBERS = "/api/v1/workspaces/proxy/members/?page_size=1"  # two members: page 1 links to page 2
 LAST_IP = "from authtokens.models import TokenUsageDay; print(TokenUsageDay.objects.get().last_used_ip)"
-
-
-def self_signed_certificate(directory):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(HOST), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
 
 
 def render(template: str, substitutions: dict) -> str:
@@ -145,7 +111,7 @@ def stack(tmp_path_factory):
     # The setup's own mails (if any) go to its output; only the server needs real mail settings.
     setup_env = {**env, "EMAIL_URL": "consolemail://"}
     token = manage(setup_env, "shell", "-c", SETUP, cwd=directory).strip().splitlines()[-1]
-    cert, key = self_signed_certificate(directory)
+    cert, key = self_signed_certificate(directory, HOST)
     http_port, https_port, upstream_port = free_port(), free_port(), free_port()
     config = nginx_config(
         directory, http_port=http_port, https_port=https_port, upstream_port=upstream_port, cert=cert, key=key
