@@ -16,12 +16,15 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
 
 from licensing.certificates import certificate_issue, certificate_verify, check_signing_key
-from project.errors import DomainError
+from project.errors import DomainError, ErrorKind
 from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +207,55 @@ def test_the_deploy_check_asks_for_a_signing_key_only_in_production_without_one(
 
     assert ("licensing.E001" in ids) is reported
     assert bool(check_signing_key()) is reported
+
+
+def test_the_deploy_check_says_what_to_set(settings):
+    settings.SIGNING_KEY = ""
+    settings.DEBUG = False
+
+    [error] = check_signing_key()
+
+    assert error.id == "licensing.E001"
+    assert error.msg == "SIGNING_KEY is not set, so offline certificates cannot be issued."
+    assert error.hint == "Set SIGNING_KEY to an Ed25519 private key (PEM, or base64 of the raw 32 bytes)."
+
+
+# ---------------------------------------------------------------- the signing key setting
+
+
+def test_a_signing_key_with_a_stray_character_is_refused_not_read_as_another_key(settings, activation):
+    raw = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+    settings.SIGNING_KEY = raw[:10] + "!" + raw[10:]
+
+    with pytest.raises(ImproperlyConfigured) as caught:
+        certificate_issue(license=activation.license, activation=activation)
+    assert str(caught.value) == (
+        "SIGNING_KEY is not a valid Ed25519 private key: give a PEM or base64 of the raw 32 bytes."
+    )
+
+
+def test_a_signing_key_of_another_algorithm_is_refused(settings, activation):
+    other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    settings.SIGNING_KEY = other.decode()
+
+    with pytest.raises(ImproperlyConfigured) as caught:
+        certificate_issue(license=activation.license, activation=activation)
+    assert str(caught.value) == "SIGNING_KEY must be an Ed25519 private key."
+
+
+def test_refusals_of_a_bad_certificate_say_what_to_do(activation, public_key):
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    forged = certificate[:-4] + ("AAAA" if not certificate.endswith("AAAA") else "BBBB")
+
+    for bad, message in [
+        ("nope", "This is not a Keyward certificate; it must look like cert/<payload>.<signature>."),
+        (forged, "The certificate's signature does not match; activate the machine again."),
+    ]:
+        with pytest.raises(DomainError) as caught:
+            certificate_verify(certificate=bad, public_key=public_key)
+        error = caught.value
+        assert (error.code, error.kind) == ("CERTIFICATE_INVALID", ErrorKind.INVALID)
+        assert error.field == "certificate"
+        assert error.message == message
