@@ -324,3 +324,17 @@ def test_a_developer_token_in_ci_is_refused(member, policy):
     assert error.message == (
         "Developer auth tokens cannot activate in CI; create a CI auth token in your workspace and use it."
     )
+
+
+@pytest.mark.parametrize("blank", ["", "  ", None])
+def test_a_heartbeat_or_deactivation_without_an_activation_id_is_malformed(license, blank):
+    ActivationFactory(license=license)
+    for call in (
+        lambda: service.activation_heartbeat(activation_id=blank),
+        lambda: service.license_key_deactivate(key=license.plaintext_key, activation_id=blank),
+    ):
+        with pytest.raises(DomainError) as caught:
+            call()
+        assert (caught.value.code, caught.value.field) == ("INVALID", "activation_id")
+        assert caught.value.message == "Send the activation id; it cannot be blank."
+    assert Activation.objects.count() == 1
