@@ -258,7 +258,9 @@ def test_a_manager_may_resend_a_permission_the_member_already_has(workspace, mak
 
 def test_the_role_is_unchanged_when_it_is_the_same(owner, admin):
     assert services.membership_change_role(actor=owner, membership=admin, role=Role.ADMIN).role == Role.ADMIN
-    assert services.membership_change_role(actor=owner, membership=admin, role=Role.MEMBER).role == Role.MEMBER
+    assert (
+        services.membership_change_role(actor=owner, membership=admin, role=Role.MEMBER).role == Role.MEMBER
+    )
     admin.refresh_from_db()
     assert admin.role == Role.MEMBER
 
@@ -286,7 +288,9 @@ def test_invitation_refusals(workspace, owner, member):
 
 
 def test_managing_a_closed_or_foreign_invitation(workspace, owner, member, outsider):
-    invitation = InvitationFactory(workspace=workspace, email="x@example.com", status=InvitationStatus.DECLINED)
+    invitation = InvitationFactory(
+        workspace=workspace, email="x@example.com", status=InvitationStatus.DECLINED
+    )
 
     assert refusal(services.invitation_resend, actor=owner, invitation=invitation) == (
         "INVITATION_CLOSED",
