@@ -338,3 +338,65 @@ def test_a_heartbeat_or_deactivation_without_an_activation_id_is_malformed(licen
         assert (caught.value.code, caught.value.field) == ("INVALID", "activation_id")
         assert caught.value.message == "Send the activation id; it cannot be blank."
     assert Activation.objects.count() == 1
+
+
+# ---------------------------------------------------------------- members managing machines
+
+
+@pytest.fixture
+def machine(member, policy):
+    return ActivationFactory(license=LicenseFactory(policy=policy, assignee=member), name="old name")
+
+
+def test_renaming_someone_elses_machine_needs_manage_licenses(machine, workspace, make_member, outsider):
+    plain = make_member(workspace)
+    error = error_of(service.activation_update, activation=machine, name="mine now", actor=plain)
+    assert (error.code, error.kind) == ("PERMISSION_DENIED", ErrorKind.FORBIDDEN)
+    assert error.message == "Only members who manage licenses can change other people's machines."
+
+    error = error_of(service.activation_update, activation=machine, name="mine now", actor=outsider)
+    assert (error.code, error.kind) == ("NOT_FOUND", ErrorKind.NOT_FOUND)
+    assert error.message == "No such activation; check the identifier."
+
+    machine.refresh_from_db()
+    assert machine.name == "old name"
+    manager = make_member(workspace, manage_licenses=True)
+    assert service.activation_update(activation=machine, name="fleet box", actor=manager).name == "fleet box"
+
+
+def test_the_machine_user_may_rename_their_own_machine(machine, member):
+    service.activation_update(activation=machine, name="my laptop", actor=member)
+    machine.refresh_from_db()
+    assert machine.name == "my laptop"
+
+
+def test_renaming_does_not_undo_a_heartbeat_that_arrived_meanwhile(machine):
+    stale = Activation.objects.get(pk=machine.pk)
+    service.activation_heartbeat(activation_id=machine.public_id)
+    beat = Activation.objects.get(pk=machine.pk).last_heartbeat_at
+
+    service.activation_update(activation=stale, name="renamed")
+
+    machine.refresh_from_db()
+    assert (machine.name, machine.last_heartbeat_at) == ("renamed", beat)
+
+
+def test_without_a_license_the_token_answer_says_whom_to_ask(member, admin, policy):
+    error = error_of(
+        service.token_activate, token=_developer_token(member), product="emulator", fingerprint="f"
+    )
+    assert (error.code, error.kind) == ("LICENSE_NOT_ASSIGNED", ErrorKind.UNPROCESSABLE)
+    assert error.message == (
+        "Your token is valid but no license is assigned to you; ask your workspace admin to assign one."
+    )
+
+    from authtokens import services as token_services
+
+    issued = token_services.ci_token_create(actor=admin, name="deploy")
+    LicenseFactory(policy=PolicyFactory(product=policy.product, allow_ci=False), workspace=admin.workspace)
+    error = error_of(service.token_activate, token=issued.token, product="emulator", fingerprint="f", ci=True)
+    assert error.code == "LICENSE_NOT_ASSIGNED"
+    assert error.message == (
+        "No license of this workspace for emulator allows CI tokens; ask your workspace admin "
+        "for a license whose plan allows CI."
+    )
