@@ -259,3 +259,35 @@ def test_refusals_of_a_bad_certificate_say_what_to_do(activation, public_key):
         assert (error.code, error.kind) == ("CERTIFICATE_INVALID", ErrorKind.INVALID)
         assert error.field == "certificate"
         assert error.message == message
+
+
+def test_a_string_without_the_separator_is_not_a_certificate(public_key):
+    for bad in ("cert/abc", "cert/"):
+        with pytest.raises(DomainError) as caught:
+            certificate_verify(certificate=bad, public_key=public_key)
+        assert caught.value.message == (
+            "This is not a Keyward certificate; it must look like cert/<payload>.<signature>."
+        )
+
+
+def test_every_payload_length_verifies(activation, public_key):
+    """Unpadded base64url bodies need 0, 1 or 2 "=" back before decoding: every length must work."""
+    lengths = set()
+    for size in range(1, 21):
+        activation.fingerprint = "f" * size
+        certificate = certificate_issue(license=activation.license, activation=activation)
+        lengths.add(len(certificate.removeprefix("cert/").split(".")[0]) % 20)
+        assert certificate_verify(certificate=certificate, public_key=public_key)["fingerprint"] == "f" * size
+    assert lengths == {n for n in range(20) if n % 4 != 1}  # every length base64 can have, modulo 20
+
+
+def test_a_public_key_of_another_algorithm_is_refused(activation):
+    certificate = certificate_issue(license=activation.license, activation=activation)
+    other = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValueError) as caught:
+        certificate_verify(certificate=certificate, public_key=other)
+    assert str(caught.value) == "Not an Ed25519 public key."
