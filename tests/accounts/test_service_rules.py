@@ -4,6 +4,7 @@ Each test is a behaviour a user would feel: through the service, and through one
 door is how people meet the rule.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -283,3 +284,35 @@ def test_leaving_logs_the_member_themselves(owner, member):
 
     event = SecurityEvent.objects.get(action=SecurityAction.TOKEN_ENDED)
     assert event.actor == member.user
+
+
+def test_signup_without_a_name_names_the_workspace_after_the_address():
+    user = services.user_signup(email="ada@example.com", password=PASSWORD)
+
+    assert User.objects.get(pk=user.pk).full_name == ""
+    assert Membership.objects.get(user=user).workspace.name == "ada@example.com's workspace"
+
+
+# ------------------------------------------------------------ generated slugs
+
+
+def test_a_generated_slug_is_at_most_50_characters_and_never_ends_in_a_dash(owner):
+    workspace = services.workspace_create(owner=owner.user, name="a" * 49 + " " + "b" * 30)
+    assert workspace.slug == "a" * 49
+
+    workspace = services.workspace_create(owner=owner.user, name="c" * 80)
+    assert workspace.slug == "c" * 50
+
+
+def test_a_name_without_letters_gets_the_slug_workspace(owner):
+    assert services.workspace_create(owner=owner.user, name="!!!").slug == "workspace"
+
+
+def test_a_taken_slug_gets_four_lowercase_letters_or_digits_appended(owner):
+    for _ in range(11):
+        services.workspace_create(owner=owner.user, name="Globex")
+    slugs = sorted(Membership.objects.filter(user=owner.user).values_list("workspace__slug", flat=True))
+    suffixed = [slug for slug in slugs if slug.startswith("globex-")]
+    assert len(suffixed) == 10
+    for slug in suffixed:
+        assert re.fullmatch(r"globex-[a-z0-9]{4}", slug)
