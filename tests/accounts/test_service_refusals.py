@@ -358,3 +358,48 @@ def test_an_invitation_lasts_the_configured_days(owner, settings):
     invitation = services.membership_invite(actor=owner, email="x@example.com")
     left = invitation.expires_at - timezone.now()
     assert timedelta(days=3) - timedelta(minutes=1) < left <= timedelta(days=3)
+
+
+def test_blank_and_long_workspace_names_are_refused_by_create_and_rename(owner):
+    for blank in ("", "  ", None):
+        expected = ("NAME_REQUIRED", INVALID, "name", "Give the workspace a name.")
+        assert refusal(services.workspace_create, owner=owner.user, name=blank) == expected
+        assert refusal(services.workspace_rename, actor=owner, name=blank) == expected
+    expected = ("NAME_TOO_LONG", INVALID, "name", "Keep the workspace name to 100 characters.")
+    assert refusal(services.workspace_create, owner=owner.user, name="n" * 101) == expected
+    assert refusal(services.workspace_rename, actor=owner, name="n" * 101) == expected
+    assert Workspace.objects.count() == 1
+
+
+def test_changing_someone_elses_permissions_needs_manage_members(workspace, member, make_member):
+    other = make_member(workspace, Role.MEMBER)
+    assert refusal(
+        services.membership_set_capabilities,
+        actor=member,
+        membership=other,
+        capabilities={"view_usage": False},
+    ) == (
+        "PERMISSION_DENIED",
+        FORBIDDEN,
+        None,
+        "You need the “manage members” permission to change permissions; ask a workspace admin.",
+    )
+
+
+def test_a_password_like_the_address_is_refused():
+    code, _, field, message = refusal(
+        services.user_signup, email="lovelace.ada@example.com", password="lovelace.ada", full_name="X"
+    )
+    assert (code, field, message) == (
+        "WEAK_PASSWORD",
+        "password",
+        "The password is too similar to the email.",
+    )
+
+
+def test_every_reason_a_password_is_weak_is_given_in_one_sentence_each():
+    _, _, _, message = refusal(services.user_signup, email="ada@example.com", password="1234567")
+    assert message == (
+        "This password is too short. It must contain at least 8 characters. "
+        "This password is too common. This password is entirely numeric."
+    )

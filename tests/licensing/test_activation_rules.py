@@ -400,3 +400,45 @@ def test_without_a_license_the_token_answer_says_whom_to_ask(member, admin, poli
         "No license of this workspace for emulator allows CI tokens; ask your workspace admin "
         "for a license whose plan allows CI."
     )
+
+
+def test_validation_answers_with_the_counted_license(license):
+    service.license_key_validate(key=license.plaintext_key)
+    result = service.license_key_validate(key=license.plaintext_key)
+
+    stored = type(license).objects.get(pk=license.pk)
+    assert stored.validation_count == 2
+    assert result.license.validation_count == stored.validation_count
+    assert result.license.last_validated_at == stored.last_validated_at
+
+
+def test_a_too_long_product_is_named_by_validate(license):
+    error = error_of(service.license_key_validate, key=license.plaintext_key, product="p" * 51)
+    assert (error.code, error.field) == ("INVALID", "product")
+
+
+def test_optional_machine_details_default_to_empty(license, member, policy):
+    activation = service.license_key_activate(key=license.plaintext_key, name="", fingerprint="fp-1")
+    assert Activation.objects.get(pk=activation.pk).platform == ""
+
+    LicenseFactory(policy=policy, assignee=member)
+    result = service.token_activate(token=_developer_token(member), product="emulator", fingerprint="fp-2")
+    stored = Activation.objects.get(pk=result.activation.pk)
+    assert (stored.name, stored.platform) == ("", "")
+    assert result.activation.license == result.license
+
+
+def test_a_token_for_another_product_is_told_which_product_its_license_is_for(member, policy):
+    LicenseFactory(policy=policy, assignee=member)
+    error = error_of(service.token_activate, token=_developer_token(member), product="other", fingerprint="f")
+    assert (error.code, error.field) == ("PRODUCT_MISMATCH", "product")
+    assert error.message == "This license is for emulator, not other; use a license for other."
+
+
+def test_a_ci_token_in_a_workspace_without_licenses_is_told_about_ci(admin):
+    from authtokens import services as token_services
+
+    issued = token_services.ci_token_create(actor=admin, name="deploy")
+    error = error_of(service.token_activate, token=issued.token, product="emulator", fingerprint="f", ci=True)
+    assert error.code == "LICENSE_NOT_ASSIGNED"
+    assert error.message.startswith("No license of this workspace for emulator allows CI tokens;")

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
+from licensing import certificates
 from licensing.certificates import certificate_issue, certificate_verify, check_signing_key
 from project.errors import DomainError, ErrorKind
 from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyFactory
@@ -165,6 +166,19 @@ def test_a_certificate_is_good_until_the_second_before_it_expires(activation, pu
         )
 
 
+def test_a_payload_whose_encoding_ends_in_any_character_survives_signing(public_key):
+    """Only "=" padding is stripped: a body ending in a letter such as X keeps it."""
+    for attempt in range(1000):
+        payload = {"fingerprint": f"fp-{attempt}", "v": 1}
+        body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).rstrip(b"=")
+        if body.endswith(b"X"):
+            break
+    certificate = certificates.certificate_sign(payload)
+
+    assert certificate.removeprefix("cert/").split(".")[0] == body.decode()
+    assert readme_verify(certificate, public_key)[1] == payload
+
+
 def test_a_verified_certificate_returns_its_claims(activation, public_key):
     certificate = certificate_issue(license=activation.license, activation=activation)
     _, claims = readme_verify(certificate, public_key)
@@ -207,6 +221,18 @@ def test_the_deploy_check_asks_for_a_signing_key_only_in_production_without_one(
 
     assert ("licensing.E001" in ids) is reported
     assert bool(check_signing_key()) is reported
+
+
+def test_without_a_signing_key_in_production_issuing_says_what_to_set(settings, activation):
+    settings.SIGNING_KEY = ""
+    settings.DEBUG = False
+
+    with pytest.raises(ImproperlyConfigured) as caught:
+        certificate_issue(license=activation.license, activation=activation)
+    assert str(caught.value) == (
+        "Set SIGNING_KEY in the environment (an Ed25519 private key, PEM or base64 of 32 raw bytes) "
+        "to issue offline certificates; DEBUG is off."
+    )
 
 
 def test_the_deploy_check_says_what_to_set(settings):
