@@ -8,11 +8,13 @@ that only wrap a call, so this wrapper lets those through: the trampoline keeps
 the decorator, and the original and mutated copies are plain functions called
 inside it. The source files stay as they are.
 
-The patch is against mutmut's MutationVisitor._skip_node_and_children, so
-mutmut is pinned (pyproject.toml, dev extra). Usage:
+The patch replaces two of mutmut's internals (MutationVisitor._skip_node_and_children
+and file_mutation.function_trampoline_arrangement), so mutmut is pinned (pyproject.toml,
+dev extra); check both still exist before moving the pin. Usage:
 
-    python tools/mutate.py            # mutmut run, one child, then the report
-    python tools/mutate.py report     # the report of the last run only
+    python tools/mutate.py                  # mutmut run, one child, then the report
+    python tools/mutate.py <mutant names>   # re-test only those (e.g. the survivors), then the report
+    python tools/mutate.py report           # the report of the last run only
 """
 
 from __future__ import annotations
