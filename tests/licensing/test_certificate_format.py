@@ -160,6 +160,7 @@ def test_a_certificate_is_good_until_the_second_before_it_expires(activation, pu
         with pytest.raises(DomainError) as caught:
             certificate_verify(certificate=certificate, public_key=public_key, now=moment)
         assert (caught.value.code, caught.value.field) == ("CERTIFICATE_EXPIRED", "certificate")
+        assert caught.value.kind == ErrorKind.INVALID
         assert caught.value.message == (
             "The certificate has expired; connect to the network and activate the machine again."
         )
