@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev axe migrate demo bench lint check-deploy clean
+.PHONY: run test install install-dev axe migrate demo bench mutate lint check-deploy clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test: install-dev axe
 ## Throughput of the public validate endpoint against a trivial endpoint (see README)
 bench: install-dev
 	$(PY) bench/run.py
+
+## Mutation testing of the core modules on SQLite (slow: run before changing a core rule; see README)
+mutate: install-dev
+	env -u DATABASE_URL nice -n 10 $(PY) tools/mutate.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
