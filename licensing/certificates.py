@@ -262,14 +262,19 @@ def certificate_verify(*, certificate: str, public_key, now: float | None = None
     if not isinstance(certificate, str) or not certificate.startswith(PREFIX) or "." not in certificate:
         raise _invalid("This is not a Keyward certificate; it must look like cert/<payload>.<signature>.")
     encoded_body, _, encoded_signature = certificate[len(PREFIX) :].partition(".")
+    mismatch = "The certificate's signature does not match; activate the machine again."
     try:
         body = _b64url_decode(encoded_body)
         claims = json.loads(body)
         if not isinstance(claims, dict):
             raise ValueError("The payload is not a JSON object.")
-        _key_for(claims, public_key).verify(_b64url_decode(encoded_signature), body)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise _invalid(mismatch) from exc
+    key = _key_for(claims, public_key)  # a verifying key that is not Ed25519 is the caller's bug: ValueError
+    try:
+        key.verify(_b64url_decode(encoded_signature), body)
     except (InvalidSignature, ValueError, TypeError, binascii.Error) as exc:
-        raise _invalid("The certificate's signature does not match; activate the machine again.") from exc
+        raise _invalid(mismatch) from exc
     payload = claims
     if (now if now is not None else time.time()) >= payload["expires_at"]:
         raise DomainError(

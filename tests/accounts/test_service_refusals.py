@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Invitation, InvitationStatus, Membership, Role, Workspace
+from accounts.models import Invitation, InvitationStatus, Membership, Role, User, Workspace
 from project.errors import DomainError, ErrorKind
 from tests.factories import InvitationFactory, UserFactory
 
@@ -39,18 +39,23 @@ def memberships():
 # ------------------------------------------------------------ sign-up and workspaces
 
 
-def test_signup_refusals():
+def test_signup_refusals(settings):
     services.user_signup(email="ada@example.com", password="a-long-unusual-pass")
 
-    assert refusal(services.user_signup, email="ADA@example.com", password="a-long-unusual-pass") == (
-        "EMAIL_TAKEN",
-        INVALID,
-        "email",
-        "An account with this e-mail already exists; log in instead.",
-    )
+    # A taken address is not refused, which would tell who has an account: nothing new is made.
+    assert services.user_signup(email="ADA@example.com", password="a-long-unusual-pass") is None
+    assert User.objects.filter(email__iexact="ada@example.com").count() == 1
     code, kind, field, message = refusal(services.user_signup, email="bob@example.com", password="123")
     assert (code, kind, field) == ("WEAK_PASSWORD", INVALID, "password")
     assert "This password is too short." in message
+    settings.PUBLIC_SIGNUP = False
+    assert refusal(services.user_signup, email="eve@example.com", password="a-long-unusual-pass") == (
+        "SIGNUP_CLOSED",
+        FORBIDDEN,
+        None,
+        "Sign-up is by invitation only here; ask a workspace admin to invite you.",
+    )
+    assert not User.objects.filter(email__in=["bob@example.com", "eve@example.com"]).exists()
 
 
 def test_workspace_refusals(owner):

@@ -5,11 +5,12 @@ and verifies with base64, json and `cryptography` only, never with licensing.cer
 helpers, and fails if the bytes drift from "cert/<payload>.<signature>, both base64url without
 padding; the payload compact JSON with sorted keys; Ed25519 over the payload bytes".
 
-(If the format gains a field, e.g. a key id for key rotation, add it to CLAIMS below.)
+`kid` is checked against the README's definition too: the RFC 7638 thumbprint of the public key.
 """
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import time
@@ -42,6 +43,7 @@ CLAIMS = {
     "fingerprint",
     "issued_at",
     "expires_at",
+    "kid",
 }
 
 
@@ -52,6 +54,14 @@ def strict_b64url_decode(text: str) -> bytes:
         return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except binascii.Error as exc:  # pragma: no cover - the assertion above names the problem
         raise AssertionError(f"not base64url: {exc}") from exc
+
+
+def readme_kid(public_key: Ed25519PublicKey) -> str:
+    """RFC 7638: unpadded base64url SHA-256 of the JWK's required members, sorted, no spaces."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    jwk = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, sort_keys=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(hashlib.sha256(jwk.encode()).digest()).rstrip(b"=").decode()
 
 
 def readme_verify(certificate: str, public_key: Ed25519PublicKey) -> tuple[bytes, dict]:
@@ -106,6 +116,7 @@ def test_an_issued_certificate_matches_the_documented_format_byte_for_byte(activ
         "fingerprint": "fp-123",
         "issued_at": issued_at,
         "expires_at": issued_at + 24 * 3600,
+        "kid": readme_kid(public_key),
     }
     assert isinstance(claims["issued_at"], int) and isinstance(claims["expires_at"], int)
     assert payload.startswith(b'{"activation":"act_')
