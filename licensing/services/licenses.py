@@ -129,6 +129,9 @@ def license_create(
     created_by=None,
     expires_at: datetime | None = None,
     is_trial: bool = False,
+    payment_id: str = "",
+    subscription_id: str = "",
+    activation_limit: int | None = None,
 ) -> tuple[License, str]:
     """A new active license and its plaintext key (show it once: an encrypted policy keeps only the hash)."""
     if source not in LicenseSource.values:
@@ -139,6 +142,13 @@ def license_create(
     name = clean_name(name)
     metadata = clean_metadata(metadata)
     key_hash = ensure_key_available(plaintext)
+    if activation_limit is not None and (
+        isinstance(activation_limit, bool) or not isinstance(activation_limit, int) or not 1 <= activation_limit <= 2**31 - 1
+    ):
+        raise DomainError(
+            "ACTIVATION_LIMIT_INVALID", "The activation limit is a whole number of at least 1, or empty.",
+            field="activation_limit",
+        )
     if expires_at is None and policy.duration is not None:
         expires_at = timezone.now() + policy.duration
     license = License(
@@ -154,6 +164,9 @@ def license_create(
         metadata=metadata,
         created_by=created_by,
         expires_at=expires_at,
+        payment_id=payment_id,
+        subscription_id=subscription_id,
+        activation_limit=activation_limit,
     )
     try:
         with transaction.atomic():
