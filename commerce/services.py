@@ -157,7 +157,11 @@ def _purchase_locked(kind: str, external_id: str, occurred_at: datetime) -> tupl
     purchase, created = Purchase.objects.get_or_create(
         kind=kind, external_id=external_id, defaults=dict(status="new", state_at=occurred_at)
     )
-    purchase = Purchase.objects.select_for_update().select_related("customer__workspace", "policy").get(pk=purchase.pk)
+    purchase = (
+        Purchase.objects.select_for_update(of=("self",))  # customer and policy are nullable joins
+        .select_related("customer__workspace", "policy")
+        .get(pk=purchase.pk)
+    )
     fresh = created or (purchase.status not in FINAL_STATUSES and occurred_at >= purchase.state_at)
     return purchase, fresh
 
