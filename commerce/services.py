@@ -211,7 +211,8 @@ def _reconcile(purchase: Purchase) -> None:
         purchase.grants.exclude(status=GrantStatus.REVOKED).select_related("license", "policy").order_by("quantity_index")
     )
     if purchase.status in END_REASONS:
-        for grant in live:
+        disabled = purchase.grants.filter(revocation_reason=RevocationReason.LICENSE_KEY_DISABLED).select_related("license")
+        for grant in [*live, *disabled]:  # a disabled key must not come back by being re-enabled
             _grant_revoke(grant, END_REASONS[purchase.status])
         return
     if purchase.kind != PurchaseKind.SUBSCRIPTION:
@@ -327,9 +328,9 @@ def _grant_hold(grant: Grant, *, on_hold: bool) -> None:
     license = grant.license
     if license is not None:
         if on_hold and license.status == LicenseStatus.ACTIVE:
-            license_services.license_suspend(license=license)
+            license_services.license_suspend(license=license, by_billing=True)
         elif not on_hold and license.status == LicenseStatus.SUSPENDED:
-            license_services.license_reinstate(license=license)
+            license_services.license_reinstate(license=license, by_billing=True)
     grant.on_hold = on_hold
     grant.save(update_fields=["on_hold"])
 
@@ -372,3 +373,21 @@ def grant_revoke(*, grant: Grant, reason: str = RevocationReason.MANUAL) -> Gran
     if grant.status != GrantStatus.REVOKED:
         _grant_revoke(grant, reason)
     return grant
+
+
+@transaction.atomic
+def grant_follow_license(*, license: License, disabled: bool) -> None:
+    """A license disabled directly revokes its grant (license_key_disabled); re-enabling it brings
+    the grant back. Licenses without a grant (staff-made, imported) are not concerned."""
+    grant = Grant.objects.select_for_update().filter(license=license).first()
+    if grant is None:
+        return
+    if disabled and grant.status == GrantStatus.DELIVERED and not grant.on_hold:
+        grant.status, grant.revocation_reason = GrantStatus.REVOKED, RevocationReason.LICENSE_KEY_DISABLED
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["status", "revocation_reason", "revoked_at"])
+        events.emit("grant.revoked", grant)
+    elif not disabled and grant.revocation_reason == RevocationReason.LICENSE_KEY_DISABLED:
+        grant.status, grant.revocation_reason, grant.revoked_at = GrantStatus.DELIVERED, "", None
+        grant.save(update_fields=["status", "revocation_reason", "revoked_at"])
+        events.emit("grant.delivered", grant)

@@ -200,19 +200,29 @@ def license_issue(
 # ---------------------------------------------------------------- status and expiry
 
 
+def _grant_follows(license: License, *, disabled: bool) -> None:
+    """A license disabled (or re-enabled) directly takes its commerce grant along."""
+    from commerce.services import grant_follow_license  # commerce builds on licensing, not the reverse
+
+    grant_follow_license(license=license, disabled=disabled)
+
+
 @transaction.atomic
-def license_suspend(*, license: License) -> License:
+def license_suspend(*, license: License, by_billing: bool = False) -> License:
+    """`by_billing`: a subscription on hold suspends it; that is no direct disabling of the key."""
     license = _locked(license)
     _refuse_if_revoked(license, "suspended")
     if license.status != LicenseStatus.SUSPENDED:
         license.status = LicenseStatus.SUSPENDED
         license.save(update_fields=["status"])
         events.emit("license.updated", license)
+        if not by_billing:
+            _grant_follows(license, disabled=True)
     return license
 
 
 @transaction.atomic
-def license_reinstate(*, license: License) -> License:
+def license_reinstate(*, license: License, by_billing: bool = False) -> License:
     license = _locked(license)
     _refuse_if_revoked(license, "reinstated")
     if license.status != LicenseStatus.SUSPENDED:
@@ -224,6 +234,8 @@ def license_reinstate(*, license: License) -> License:
     license.status = LicenseStatus.ACTIVE
     license.save(update_fields=["status"])
     events.emit("license.updated", license)
+    if not by_billing:
+        _grant_follows(license, disabled=False)
     return license
 
 

@@ -277,3 +277,34 @@ def test_key_email_has_html_and_text_with_safe_markdown(pro_policy, django_captu
     html = message.alternatives[0][0]
     assert license.key in html and "<code>tool activate</code>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_license_disabled_directly_revokes_its_grant_and_re_enabling_brings_it_back(pro_policy):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0, quantity=1))
+    grant = grants()[0]
+    license_services.license_suspend(license=grant.license)
+    grant.refresh_from_db()
+    assert (grant.status, grant.revocation_reason) == ("revoked", "license_key_disabled")
+    post_event(subscription_event("renewed", minute=10, quantity=1))  # a disabled seat is still a seat
+    assert Grant.objects.count() == 1
+    license_services.license_reinstate(license=grant.license)
+    grant.refresh_from_db()
+    assert (grant.status, grant.revocation_reason, grant.license.status) == ("delivered", "", "active")
+
+
+def test_on_hold_is_not_a_direct_disabling(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=1))
+    post_event(subscription_event("on_hold", minute=10, quantity=1))
+    assert statuses() == [("delivered", "", "suspended")]
+
+
+def test_a_disabled_key_of_a_cancelled_subscription_stays_revoked_when_re_enabled(pro_policy):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0, quantity=1))
+    grant = grants()[0]
+    license_services.license_suspend(license=grant.license)
+    post_event(subscription_event("cancelled", minute=10, quantity=1))
+    assert statuses() == [("revoked", "subscription_cancelled", "revoked")]
