@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from project.errors import DomainError
 
-from . import services
+from . import imports, services
 from .models import BillingCustomer, BillingEvent, BillingProduct, EventStatus, Grant, GrantStatus, Purchase
 
 
@@ -71,6 +71,10 @@ class PurchaseAdmin(admin.ModelAdmin):
         return False
 
 
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV, UTF-8, with a header line.")
+
+
 class FulfilForm(forms.Form):
     key = forms.CharField(max_length=128)
     activation_limit = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
@@ -101,9 +105,42 @@ class GrantAdmin(admin.ModelAdmin):
             services.grant_revoke(grant=grant)
         self.message_user(request, f"{queryset.count()} grant(s) revoked.", messages.SUCCESS)
 
+    change_list_template = "commerce/admin_grant_change_list.html"
+
     def get_urls(self):
-        custom = [path("<int:grant_id>/fulfil/", self.admin_site.admin_view(self.fulfil_view), name="commerce_grant_fulfil")]
+        custom = [
+            path("<int:grant_id>/fulfil/", self.admin_site.admin_view(self.fulfil_view), name="commerce_grant_fulfil"),
+            path("import/", self.admin_site.admin_view(self.import_view), name="commerce_license_import"),
+        ]
         return custom + super().get_urls()
+
+    def import_view(self, request):
+        """Existing keys from a CSV file: all or nothing, bad rows listed by line and field."""
+        if not request.user.has_perm("licensing.add_license"):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        row_errors = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                rows = imports.rows_from_csv(form.cleaned_data["file"].read())
+                licenses = imports.license_import(rows=rows, created_by=request.user, first_line=2)
+            except imports.ImportRejected as rejected:
+                form.add_error(None, rejected.message)
+                row_errors = rejected.errors
+            except DomainError as error:
+                form.add_error("file" if error.field in ("file", "rows") else None, error.message)
+            else:
+                self.message_user(request, f"{len(licenses)} license key(s) imported.", messages.SUCCESS)
+                return redirect(reverse("admin:licensing_license_changelist") + "?source__exact=import")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "row_errors": row_errors,
+            "columns": imports.COLUMNS,
+            "title": "Import license keys",
+        }
+        return TemplateResponse(request, "commerce/admin_import.html", context)
 
     def fulfil_view(self, request, grant_id):
         if not self.has_view_permission(request):

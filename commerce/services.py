@@ -141,12 +141,12 @@ def _policy_for(product_id: str) -> Policy:
     return mapping.policy
 
 
-def _customer_for(email: str, name: str) -> BillingCustomer:
+def _customer_for(email: str, name: str, *, send_invitation: bool = True) -> BillingCustomer:
     email = email.strip().lower()
     customer = BillingCustomer.objects.select_related("workspace").filter(email=email).first()
     if customer is None:
         workspace = account_services.workspace_create_for_billing_customer(
-            name=name or email.split("@")[0], owner_email=email
+            name=name or email.split("@")[0], owner_email=email, send_invitation=send_invitation
         )
         customer = BillingCustomer.objects.create(email=email, name=name, workspace=workspace)
     return customer

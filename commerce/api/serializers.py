@@ -40,3 +40,8 @@ class BillingEventOutputSerializer(serializers.Serializer):
     error_message = serializers.CharField(allow_blank=True)
     occurred_at = serializers.DateTimeField()
     received_at = serializers.DateTimeField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    imported = serializers.IntegerField()
+    licenses = serializers.ListField(child=serializers.CharField(), help_text="The new licenses' ids, in row order.")

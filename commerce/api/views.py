@@ -13,13 +13,14 @@ from authtokens.api.authentication import IsStaffOrVendorKey
 from project.api.inputs import validated_input
 from project.errors import DomainError, ErrorKind
 
-from .. import selectors, services
+from .. import imports, selectors, services
 from ..models import EventStatus
 from .serializers import (
     BillingEventOutputSerializer,
     GrantFulfilInputSerializer,
     GrantOutputSerializer,
     GrantRevokeInputSerializer,
+    ImportResultSerializer,
 )
 
 TAGS = ["billing"]
@@ -119,3 +120,16 @@ class GrantRevokeView(StaffCommerceView):
         data = validated_input(GrantRevokeInputSerializer, request.data)
         services.grant_revoke(grant=grant, reason=data["reason"])
         return Response(GrantOutputSerializer(selectors.staff_grant_get(public_id=grant_id)).data)
+
+
+class LicenseImportView(StaffCommerceView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="staff_licenses_import",
+        summary="Import existing keys, all or nothing (a JSON array of rows)",
+        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        responses={201: ImportResultSerializer},
+    )
+    def post(self, request):
+        licenses = imports.license_import(rows=request.data, created_by=request.user if request.user.is_authenticated else None)
+        return Response({"imported": len(licenses), "licenses": [lic.public_id for lic in licenses]}, status=status.HTTP_201_CREATED)

@@ -132,8 +132,12 @@ def license_create(
     payment_id: str = "",
     subscription_id: str = "",
     activation_limit: int | None = None,
+    policy_expiry: bool = True,
 ) -> tuple[License, str]:
-    """A new active license and its plaintext key (show it once: an encrypted policy keeps only the hash)."""
+    """A new active license and its plaintext key (show it once: an encrypted policy keeps only the hash).
+
+    Without `expires_at` it expires after the policy's duration, unless `policy_expiry` is off (an
+    imported key without an expiry has none)."""
     if source not in LicenseSource.values:
         raise DomainError(
             "SOURCE_INVALID", f"Source must be one of {', '.join(LicenseSource.values)}.", field="source"
@@ -149,7 +153,7 @@ def license_create(
             "ACTIVATION_LIMIT_INVALID", "The activation limit is a whole number of at least 1, or empty.",
             field="activation_limit",
         )
-    if expires_at is None and policy.duration is not None:
+    if expires_at is None and policy.duration is not None and policy_expiry:
         expires_at = timezone.now() + policy.duration
     license = License(
         public_id=public_id("lic"),
