@@ -45,3 +45,13 @@ class BillingEventOutputSerializer(serializers.Serializer):
 class ImportResultSerializer(serializers.Serializer):
     imported = serializers.IntegerField()
     licenses = serializers.ListField(child=serializers.CharField(), help_text="The new licenses' ids, in row order.")
+
+
+class ReturnUrlInputSerializer(serializers.Serializer):
+    return_url = serializers.CharField(max_length=2000)
+    payment_id = serializers.CharField(max_length=100, required=False, default="")
+    subscription_id = serializers.CharField(max_length=100, required=False, default="")
+
+
+class ReturnUrlOutputSerializer(serializers.Serializer):
+    url = serializers.CharField()

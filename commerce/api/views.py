@@ -21,6 +21,8 @@ from .serializers import (
     GrantOutputSerializer,
     GrantRevokeInputSerializer,
     ImportResultSerializer,
+    ReturnUrlInputSerializer,
+    ReturnUrlOutputSerializer,
 )
 
 TAGS = ["billing"]
@@ -133,3 +135,18 @@ class LicenseImportView(StaffCommerceView):
     def post(self, request):
         licenses = imports.license_import(rows=request.data, created_by=request.user if request.user.is_authenticated else None)
         return Response({"imported": len(licenses), "licenses": [lic.public_id for lic in licenses]}, status=status.HTTP_201_CREATED)
+
+
+class ReturnUrlView(StaffCommerceView):
+    """A POST that only reads: the input (a URL) does not belong in a query string of ours."""
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="staff_return_url",
+        summary="The return URL with license_key= appended for a payment's or subscription's keys",
+        request=ReturnUrlInputSerializer,
+        responses={200: ReturnUrlOutputSerializer},
+    )
+    def post(self, request):
+        data = validated_input(ReturnUrlInputSerializer, request.data)
+        return Response({"url": selectors.return_url_with_keys(**data)})
