@@ -62,6 +62,12 @@ def request_vendor_key(request) -> VendorApiKey | None:
     return auth if isinstance(auth, VendorApiKey) else None
 
 
+def acting_user(request):
+    """The user behind a request, for `created_by`: None for a vendor API key (it is nobody's)."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 class IsStaffOrVendorKey(BasePermission):
     """Staff (session or developer token), or a vendor API key; a read-only key may only read."""
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
-from authtokens.api.authentication import IsStaffOrVendorKey
+from authtokens.api.authentication import IsStaffOrVendorKey, acting_user
 from project.api.inputs import validated_input
 from project.errors import DomainError, ErrorKind
 
@@ -133,7 +133,7 @@ class LicenseImportView(StaffCommerceView):
         responses={201: ImportResultSerializer},
     )
     def post(self, request):
-        licenses = imports.license_import(rows=request.data, created_by=request.user if request.user.is_authenticated else None)
+        licenses = imports.license_import(rows=request.data, created_by=acting_user(request))
         return Response({"imported": len(licenses), "licenses": [lic.public_id for lic in licenses]}, status=status.HTTP_201_CREATED)
 
 

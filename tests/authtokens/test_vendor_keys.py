@@ -122,3 +122,15 @@ def test_bad_input_names_the_field(client_for, staff_user, payload, field):
     assert response.status_code == 400, response.content
     assert field in response.json()["fields"]
     assert VendorApiKey.objects.count() == 0
+
+
+def test_a_read_write_key_creates_licenses_through_the_staff_api(staff_user):
+    from licensing.models import License
+    from tests.licensing.factories import PolicyFactory
+
+    policy = PolicyFactory()
+    response = bearer(make_key(staff_user).plaintext).post(
+        "/api/v1/staff/licenses/", {"policy": policy.pk, "key": "VENDOR-MADE-1"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert License.objects.get(key="VENDOR-MADE-1").created_by is None
