@@ -89,3 +89,18 @@ def test_revoke_with_a_bad_reason_is_400(staff, pending):
 
 def test_non_staff_get_403(client_for, owner, pending):
     assert client_for(owner).get("/api/v1/staff/grants/").status_code == 403
+
+
+def test_vendor_view_lists_pending_grants_and_fulfils_one(client, pending, owner):
+    client.force_login(owner.user)
+    assert client.get("/staff/vendor/grants/").status_code == 403
+    client.force_login(UserFactory(email="vendor@keyward.test", is_staff=True))
+    page = client.get("/staff/vendor/grants/").content.decode()
+    assert pending.public_id in page and "buyer@example.com" in page
+    bad = client.post("/staff/vendor/grants/", {"grant": pending.public_id, "key": "K 1"})
+    assert bad.status_code == 400 and "spaces" in bad.content.decode()
+    done = client.post("/staff/vendor/grants/", {"grant": pending.public_id, "key": "VIEW-KEY-1"})
+    assert done.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == "delivered" and pending.license.key == "VIEW-KEY-1"
+    assert 'data-testid="no-pending"' in client.get("/staff/vendor/grants/").content.decode()
