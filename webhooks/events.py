@@ -123,5 +123,8 @@ def emit(event_type: str, obj) -> None:
 
     subject = EVENT_TYPES[event_type]
     event_record(
-        event_type=event_type, workspace_id=subject.workspace_id(obj), render=lambda: subject.render(obj)
+        event_type=event_type,
+        workspace_id=subject.workspace_id(obj),
+        render=lambda: subject.render(obj),
+        subject=obj,
     )
