@@ -328,12 +328,16 @@ def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, s
 
 
 @transaction.atomic
-def workspace_create_for_billing_customer(*, name: str, owner_email: str, send_invitation: bool = True) -> Workspace:
+def workspace_create_for_billing_customer(
+    *, name: str, owner_email: str, send_invitation: bool = True
+) -> Workspace:
     """A purchase by a new customer (commerce): as workspace_create_for_customer, with no staff
     member behind it; the owner invitation comes from Keyward itself (an import sends none: staff
     resend it from admin when the customer should hear of it)."""
     owner_email = _clean_email(owner_email, field="email")
-    workspace = Workspace.objects.create(name=name[:100] or owner_email, slug=_unique_slug(name or owner_email))
+    workspace = Workspace.objects.create(
+        name=name[:100] or owner_email, slug=_unique_slug(name or owner_email)
+    )
     invitation = Invitation.objects.create(
         workspace=workspace, email=owner_email, role=Role.OWNER, invited_by=None, expires_at=_expiry()
     )

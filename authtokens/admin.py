@@ -5,15 +5,14 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.db.models import Max
 from django.utils import timezone
 
-from project.errors import DomainError
-
 from project import sealed
+from project.errors import DomainError
 
 from . import services, vendor_keys
 from .models import AuthToken, SecurityEvent, VendorApiKey
@@ -149,7 +148,16 @@ class VendorApiKeyAddForm(forms.ModelForm):
 class VendorApiKeyAdmin(admin.ModelAdmin):
     """Staff add a key here; it is shown once, on the page the save redirects to, then never again."""
 
-    list_display = ("name", "masked", "access", "status", "use_count", "last_used_at", "expires_at", "created_at")
+    list_display = (
+        "name",
+        "masked",
+        "access",
+        "status",
+        "use_count",
+        "last_used_at",
+        "expires_at",
+        "created_at",
+    )
     list_filter = ("access", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "last4", "public_id")
     actions = ("revoke_keys",)
@@ -162,8 +170,20 @@ class VendorApiKeyAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("name", "access", "expires_at")
-        return ("public_id", "name", "masked", "access", "status", "created_by", "created_at", "expires_at",
-                "revoked_at", "use_count", "last_used_at", "last_used_ip")
+        return (
+            "public_id",
+            "name",
+            "masked",
+            "access",
+            "status",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "use_count",
+            "last_used_at",
+            "last_used_ip",
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.get_fields(request, obj)
@@ -175,7 +195,10 @@ class VendorApiKeyAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         try:
             issued = vendor_keys.vendor_api_key_create(
-                created_by=request.user, name=data["name"], access=data["access"], expires_at=data["expires_at"]
+                created_by=request.user,
+                name=data["name"],
+                access=data["access"],
+                expires_at=data["expires_at"],
             )
         except DomainError as error:
             raise PermissionDenied(error.message) from None
@@ -190,7 +213,11 @@ class VendorApiKeyAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         custom = [
-            path("<int:key_id>/created/", self.admin_site.admin_view(self.created_view), name="authtokens_vendorapikey_created")
+            path(
+                "<int:key_id>/created/",
+                self.admin_site.admin_view(self.created_view),
+                name="authtokens_vendorapikey_created",
+            )
         ]
         return custom + super().get_urls()
 

@@ -50,7 +50,8 @@ def generate(kind: str) -> str:
 
 
 def parse_kind(raw: str) -> str | None:
-    """The token's kind ("developer", "ci" or "api": a vendor API key) if its format and checksum are right, else None."""
+    """The token's kind ("developer", "ci", or "api" for a vendor API key) if its format and checksum
+    are right, else None."""
     if not isinstance(raw, str):
         return None
     match = _FULL_MATCH.fullmatch(raw)

@@ -44,7 +44,9 @@ def vendor_api_key_create(
     _require_staff(created_by)
     name = (name or "").strip() if isinstance(name, str) else None
     if not name or len(name) > NAME_MAX or not name.isprintable():
-        raise DomainError("NAME_INVALID", f"Give the key a printable name of up to {NAME_MAX} characters.", field="name")
+        raise DomainError(
+            "NAME_INVALID", f"Give the key a printable name of up to {NAME_MAX} characters.", field="name"
+        )
     if access not in VendorApiKeyAccess.values:
         raise DomainError("ACCESS_INVALID", "Access must be read or read_write.", field="access")
     if expires_at is not None and expires_at <= timezone.now():

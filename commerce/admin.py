@@ -32,7 +32,15 @@ class BillingCustomerAdmin(admin.ModelAdmin):
 
 @admin.register(BillingEvent)
 class BillingEventAdmin(admin.ModelAdmin):
-    list_display = ("event_id", "event_type", "status", "error_code", "occurred_at", "received_at", "attempts")
+    list_display = (
+        "event_id",
+        "event_type",
+        "status",
+        "error_code",
+        "occurred_at",
+        "received_at",
+        "attempts",
+    )
     list_filter = ("status", "event_type")
     search_fields = ("event_id", "error_code")
     readonly_fields = [f.name for f in BillingEvent._meta.fields]
@@ -78,17 +86,32 @@ class ImportForm(forms.Form):
 class FulfilForm(forms.Form):
     key = forms.CharField(max_length=128)
     activation_limit = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    expires_at = forms.DateTimeField(required=False, help_text="Empty: the subscription's or the policy's default.")
+    expires_at = forms.DateTimeField(
+        required=False, help_text="Empty: the subscription's or the policy's default."
+    )
 
 
 @admin.register(Grant)
 class GrantAdmin(admin.ModelAdmin):
     list_display = (
-        "public_id", "status", "fulfil_link", "revocation_reason", "policy", "workspace", "payment_id", "subscription_id",
+        "public_id",
+        "status",
+        "fulfil_link",
+        "revocation_reason",
+        "policy",
+        "workspace",
+        "payment_id",
+        "subscription_id",
         "created_at",
     )
     list_filter = ("status", "revocation_reason", "policy__product")
-    search_fields = ("public_id", "payment_id", "subscription_id", "workspace__slug", "purchase__customer__email")
+    search_fields = (
+        "public_id",
+        "payment_id",
+        "subscription_id",
+        "workspace__slug",
+        "purchase__customer__email",
+    )
     list_select_related = ("policy__product", "workspace", "license")
     readonly_fields = [f.name for f in Grant._meta.fields]
     actions = ("revoke",)
@@ -109,7 +132,11 @@ class GrantAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         custom = [
-            path("<int:grant_id>/fulfil/", self.admin_site.admin_view(self.fulfil_view), name="commerce_grant_fulfil"),
+            path(
+                "<int:grant_id>/fulfil/",
+                self.admin_site.admin_view(self.fulfil_view),
+                name="commerce_grant_fulfil",
+            ),
             path("import/", self.admin_site.admin_view(self.import_view), name="commerce_license_import"),
         ]
         return custom + super().get_urls()
@@ -153,7 +180,9 @@ class GrantAdmin(admin.ModelAdmin):
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
-                self.message_user(request, f"Grant {grant.public_id} delivered; the customer is e-mailed.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Grant {grant.public_id} delivered; the customer is e-mailed.", messages.SUCCESS
+                )
                 return redirect(reverse("admin:commerce_grant_changelist") + "?status__exact=pending")
         context = {
             **self.admin_site.each_context(request),
@@ -169,4 +198,6 @@ class GrantAdmin(admin.ModelAdmin):
     def fulfil_link(self, grant):
         if grant.status != GrantStatus.PENDING:
             return "—"
-        return format_html('<a href="{}">Supply the key</a>', reverse("admin:commerce_grant_fulfil", args=[grant.pk]))
+        return format_html(
+            '<a href="{}">Supply the key</a>', reverse("admin:commerce_grant_fulfil", args=[grant.pk])
+        )

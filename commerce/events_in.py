@@ -63,7 +63,9 @@ def _text(data: dict, key: str, where: str, *, required: bool = True, limit: int
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip() or len(value) > limit or "\x00" in value:
-        raise _invalid(f"{where}{key}", f"`{where}{key}` must be a non-empty string of up to {limit} characters.")
+        raise _invalid(
+            f"{where}{key}", f"`{where}{key}` must be a non-empty string of up to {limit} characters."
+        )
     return value.strip()
 
 
@@ -97,7 +99,9 @@ def _customer(data: dict) -> tuple[str, str]:
 def _payment_items(data: dict) -> list[LineItem]:
     cart = data.get("product_cart")
     if cart is None:
-        return [LineItem(_text(data, "product_id", "data."), _quantity(data.get("quantity"), "data.quantity"))]
+        return [
+            LineItem(_text(data, "product_id", "data."), _quantity(data.get("quantity"), "data.quantity"))
+        ]
     if not isinstance(cart, list) or not cart or len(cart) > 100:
         raise _invalid("data.product_cart", "`data.product_cart` must be a list of 1 to 100 items.")
     items = []
@@ -105,7 +109,9 @@ def _payment_items(data: dict) -> list[LineItem]:
         where = f"data.product_cart[{index}]."
         if not isinstance(item, dict):
             raise _invalid(where[:-1], f"`{where[:-1]}` must be an object.")
-        items.append(LineItem(_text(item, "product_id", where), _quantity(item.get("quantity"), f"{where}quantity")))
+        items.append(
+            LineItem(_text(item, "product_id", where), _quantity(item.get("quantity"), f"{where}quantity"))
+        )
     return items
 
 
@@ -120,7 +126,9 @@ def parse(payload, *, received_at: datetime) -> InboundEvent:
     if not isinstance(data, dict):
         raise _invalid("data", "`data` must be an object.")
     if event_type == "refund.succeeded":
-        return InboundEvent(type=event_type, occurred_at=occurred_at, payment_id=_text(data, "payment_id", "data."))
+        return InboundEvent(
+            type=event_type, occurred_at=occurred_at, payment_id=_text(data, "payment_id", "data.")
+        )
     email, name = _customer(data)
     if event_type == "payment.succeeded":
         return InboundEvent(

@@ -95,7 +95,9 @@ def _expiry(value) -> datetime | None:
         return None
     parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 64 else None
     if parsed is None or parsed.tzinfo is None:
-        raise DomainError("EXPIRY_INVALID", "Use an ISO 8601 date and time with a time zone, or leave it empty.")
+        raise DomainError(
+            "EXPIRY_INVALID", "Use an ISO 8601 date and time with a time zone, or leave it empty."
+        )
     return parsed
 
 
@@ -113,8 +115,8 @@ def _metadata(value) -> dict:
 def _email(value) -> str:
     if value in (None, ""):
         return ""
-    from django.core.validators import validate_email
     from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
 
     if not isinstance(value, str) or len(value) > 254:
         raise DomainError("INVALID_EMAIL", "Enter a valid e-mail address, or leave it empty.")
@@ -175,11 +177,15 @@ def _check(raw_rows: list, first_line: int) -> list[ImportRow]:
 
 @transaction.atomic
 def license_import(*, rows: list, created_by=None, first_line: int = 1) -> list[License]:
-    """Imports every row or none. `first_line`: the line number of the first row (2 in a CSV with a header)."""
+    """Imports every row or none. `first_line`: the first row's line number (2 in a CSV with a header)."""
     checked = _check(rows, first_line)
     imported = []
     for row in checked:
-        workspace = _customer_for(row.customer_email, "", send_invitation=False).workspace if row.customer_email else None
+        workspace = (
+            _customer_for(row.customer_email, "", send_invitation=False).workspace
+            if row.customer_email
+            else None
+        )
         try:
             license, _ = license_services.license_create(
                 policy=row.policy,
@@ -213,7 +219,9 @@ def rows_from_csv(data: bytes) -> list[dict]:
     missing = [name for name in ("key", "product") if name not in header]
     if missing:
         raise DomainError(
-            "CSV_INVALID", f"The header line must name the columns; {', '.join(missing)} is missing.", field="file"
+            "CSV_INVALID",
+            f"The header line must name the columns; {', '.join(missing)} is missing.",
+            field="file",
         )
     try:
         return [dict(row) for row in reader]

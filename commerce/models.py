@@ -24,7 +24,9 @@ class BillingCustomer(models.Model):
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="billing_customers")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="billing_customers"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -75,9 +77,13 @@ class Purchase(models.Model):
     external_id = models.CharField(max_length=100)
     status = models.CharField(max_length=20)
     state_at = models.DateTimeField()
-    policy = models.ForeignKey("licensing.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(
+        "licensing.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     quantity = models.PositiveIntegerField(default=1)
-    customer = models.ForeignKey(BillingCustomer, null=True, blank=True, on_delete=models.PROTECT, related_name="purchases")
+    customer = models.ForeignKey(
+        BillingCustomer, null=True, blank=True, on_delete=models.PROTECT, related_name="purchases"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "external_id"], name="uniq_purchase")]
@@ -115,7 +121,9 @@ class Grant(models.Model):
     quantity_index = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=GrantStatus.choices, default=GrantStatus.PENDING)
     revocation_reason = models.CharField(max_length=30, choices=RevocationReason.choices, blank=True)
-    on_hold = models.BooleanField(default=False, help_text="Its license is suspended while the subscription is on hold.")
+    on_hold = models.BooleanField(
+        default=False, help_text="Its license is suspended while the subscription is on hold."
+    )
     license = models.OneToOneField(
         "licensing.License", null=True, blank=True, on_delete=models.SET_NULL, related_name="grant"
     )
@@ -126,9 +134,7 @@ class Grant(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"])]
-        constraints = [
-            models.UniqueConstraint(fields=["purchase", "quantity_index"], name="uniq_grant_seat")
-        ]
+        constraints = [models.UniqueConstraint(fields=["purchase", "quantity_index"], name="uniq_grant_seat")]
 
     def __str__(self):
         return f"Grant {self.public_id} ({self.status})"

@@ -67,16 +67,23 @@ SEAT_KEEPING_REASONS = {RevocationReason.MANUAL, RevocationReason.LICENSE_KEY_DI
 
 
 @transaction.atomic
-def billing_event_receive(*, event_id: str, payload: dict, received_at: datetime | None = None) -> BillingEvent:
+def billing_event_receive(
+    *, event_id: str, payload: dict, received_at: datetime | None = None
+) -> BillingEvent:
     """Records and applies one verified event. Returns its row: `status` failed means refused (422)."""
     received_at = received_at or timezone.now()
     if not isinstance(event_id, str) or not event_id or len(event_id) > 255 or "\x00" in event_id:
-        raise DomainError("EVENT_ID_INVALID", "Send the event id in the `webhook-id` header.", field="webhook-id")
+        raise DomainError(
+            "EVENT_ID_INVALID", "Send the event id in the `webhook-id` header.", field="webhook-id"
+        )
     inbound = events_in.parse(payload, received_at=received_at)
     event, _ = BillingEvent.objects.get_or_create(
         event_id=event_id,
         defaults=dict(
-            event_type=inbound.type, occurred_at=inbound.occurred_at, payload=payload, status=EventStatus.FAILED
+            event_type=inbound.type,
+            occurred_at=inbound.occurred_at,
+            payload=payload,
+            status=EventStatus.FAILED,
         ),
     )
     event = BillingEvent.objects.select_for_update().get(pk=event.pk)
@@ -91,7 +98,8 @@ def billing_event_replay(*, event: BillingEvent) -> BillingEvent:
     event = BillingEvent.objects.select_for_update().get(pk=event.pk)
     if event.status != EventStatus.FAILED:
         raise DomainError(
-            "EVENT_ALREADY_PROCESSED", "This event has been applied already; there is nothing to replay.",
+            "EVENT_ALREADY_PROCESSED",
+            "This event has been applied already; there is nothing to replay.",
             kind=ErrorKind.CONFLICT,
         )
     return _apply_locked(event, events_in.parse(event.payload, received_at=event.occurred_at))
@@ -133,7 +141,8 @@ def _policy_for(product_id: str) -> Policy:
     if mapping is None:
         raise DomainError(
             "PRODUCT_UNKNOWN",
-            f"No policy is mapped to billing product {product_id!r}; add it under Commerce › Billing products "
+            f"No policy is mapped to billing product {product_id!r}; "
+            "add it under Commerce › Billing products "
             "and replay the event.",
             kind=ErrorKind.UNPROCESSABLE,
             field="product_id",
@@ -192,7 +201,9 @@ def _refund_succeeded(inbound: events_in.InboundEvent) -> None:
 def _subscription_changed(inbound: events_in.InboundEvent) -> None:
     item = inbound.items[0]
     policy = _policy_for(item.product_id)
-    purchase, fresh = _purchase_locked(PurchaseKind.SUBSCRIPTION, inbound.subscription_id, inbound.occurred_at)
+    purchase, fresh = _purchase_locked(
+        PurchaseKind.SUBSCRIPTION, inbound.subscription_id, inbound.occurred_at
+    )
     if not fresh:
         return
     if purchase.customer_id is None:
@@ -208,10 +219,14 @@ def _subscription_changed(inbound: events_in.InboundEvent) -> None:
 
 def _reconcile(purchase: Purchase) -> None:
     live = list(
-        purchase.grants.exclude(status=GrantStatus.REVOKED).select_related("license", "policy").order_by("quantity_index")
+        purchase.grants.exclude(status=GrantStatus.REVOKED)
+        .select_related("license", "policy")
+        .order_by("quantity_index")
     )
     if purchase.status in END_REASONS:
-        disabled = purchase.grants.filter(revocation_reason=RevocationReason.LICENSE_KEY_DISABLED).select_related("license")
+        disabled = purchase.grants.filter(
+            revocation_reason=RevocationReason.LICENSE_KEY_DISABLED
+        ).select_related("license")
         for grant in [*live, *disabled]:  # a disabled key must not come back by being re-enabled
             _grant_revoke(grant, END_REASONS[purchase.status])
         return
@@ -224,7 +239,11 @@ def _reconcile(purchase: Purchase) -> None:
         policy=purchase.policy, status=GrantStatus.REVOKED, revocation_reason__in=SEAT_KEEPING_REASONS
     ).count()
     _resize(purchase, live, purchase.quantity - kept_revoked)
-    live = list(purchase.grants.filter(policy=purchase.policy).exclude(status=GrantStatus.REVOKED).select_related("license"))
+    live = list(
+        purchase.grants.filter(policy=purchase.policy)
+        .exclude(status=GrantStatus.REVOKED)
+        .select_related("license")
+    )
     for grant in live:
         _grant_hold(grant, on_hold=purchase.status == "on_hold")
 
@@ -234,6 +253,7 @@ def _resize(purchase: Purchase, live: list[Grant], seats: int) -> None:
     for _ in range(seats - len(live)):
         _grant_issue(purchase, purchase.policy)
     if len(live) > max(seats, 0):
+
         def keep_first(grant):
             assigned = grant.license is not None and grant.license.assignee_id is not None
             return (assigned, -grant.quantity_index)
@@ -367,7 +387,9 @@ def grant_revoke(*, grant: Grant, reason: str = RevocationReason.MANUAL) -> Gran
     """Staff revoke a grant (and its license) for good; revoking twice changes nothing."""
     if reason not in RevocationReason.values:
         raise DomainError(
-            "REASON_INVALID", f"The reason must be one of {', '.join(RevocationReason.values)}.", field="reason"
+            "REASON_INVALID",
+            f"The reason must be one of {', '.join(RevocationReason.values)}.",
+            field="reason",
         )
     grant = _locked_grant(grant)
     if grant.status != GrantStatus.REVOKED:

@@ -14,7 +14,9 @@ from .models import GrantStatus
 
 class FulfilForm(forms.Form):
     key = forms.CharField(max_length=128, label="License key")
-    activation_limit = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, label="Activation limit")
+    activation_limit = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, label="Activation limit"
+    )
 
 
 def _require_staff(request) -> None:
@@ -36,10 +38,16 @@ def pending_grants(request):
             except DomainError as error:
                 errors[grant_id] = error.message
             else:
-                messages.success(request, f"Grant {grant.public_id} delivered; the customer is e-mailed the key.")
+                messages.success(
+                    request, f"Grant {grant.public_id} delivered; the customer is e-mailed the key."
+                )
                 return redirect("commerce:pending_grants")
         else:
-            errors[grant_id] = " ".join(f"{bound.fields[name].label}: {' '.join(e)}" for name, e in bound.errors.items())
+            errors[grant_id] = " ".join(
+                f"{bound.fields[name].label}: {' '.join(e)}" for name, e in bound.errors.items()
+            )
     grants = list(selectors.staff_grant_list(status=GrantStatus.PENDING)[:200])
     status = 400 if errors else 200
-    return render(request, "commerce/pending_grants.html", {"grants": grants, "errors": errors}, status=status)
+    return render(
+        request, "commerce/pending_grants.html", {"grants": grants, "errors": errors}, status=status
+    )

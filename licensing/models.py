@@ -52,7 +52,10 @@ class Policy(models.Model):
     )
     fulfilment = models.CharField(
         max_length=10,
-        choices=[("auto", "Automatic: generate and e-mail the key"), ("manual", "Manual: staff supply the key")],
+        choices=[
+            ("auto", "Automatic: generate and e-mail the key"),
+            ("manual", "Manual: staff supply the key"),
+        ],
         default="auto",
         help_text="What a purchase of this policy does (commerce).",
     )

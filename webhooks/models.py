@@ -28,7 +28,7 @@ class WebhookEndpoint(models.Model):
         max_length=20,
         choices=[("keyward", "Keyward"), ("dodo", "Dodo Payments")],
         default="keyward",
-        help_text="The payload shape it receives (webhooks/formats.py); Dodo's keeps a Dodo webhook handler working.",
+        help_text="The payload shape it receives (webhooks/formats.py); Dodo's keeps Dodo handlers working.",
     )
     disabled_reason = models.CharField(max_length=200, blank=True)
     # The signing secret (whsec_…) must be readable to sign; it is shown to people once, never again.

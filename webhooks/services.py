@@ -92,7 +92,9 @@ def _clean_payload_format(payload_format) -> str:
     names = [choice[0] for choice in WebhookEndpoint._meta.get_field("payload_format").choices]
     if payload_format not in names:
         raise DomainError(
-            "PAYLOAD_FORMAT_INVALID", f"The payload format must be one of {', '.join(names)}.", field="payload_format"
+            "PAYLOAD_FORMAT_INVALID",
+            f"The payload format must be one of {', '.join(names)}.",
+            field="payload_format",
         )
     return payload_format
 

@@ -22,6 +22,10 @@ urlpatterns = [
     path(f"{ci_token}revoke/", views.CITokenRevokeView.as_view(), name="ci-token-revoke"),
     path(f"{workspace}security-log/", views.SecurityLogView.as_view(), name="security-log"),
     path("staff/api-keys/", vendor_keys.VendorKeyListView.as_view(), name="vendor-key-list"),
-    path("staff/api-keys/<str:key_id>/revoke/", vendor_keys.VendorKeyRevokeView.as_view(), name="vendor-key-revoke"),
+    path(
+        "staff/api-keys/<str:key_id>/revoke/",
+        vendor_keys.VendorKeyRevokeView.as_view(),
+        name="vendor-key-revoke",
+    ),
     path("secret-scanning/report", views.LeakReportView.as_view(), name="secret-scanning-report"),
 ]

@@ -45,7 +45,9 @@ class VendorKeyListView(GenericAPIView):
     allow_vendor_key = True
     filter_backends = ()
 
-    @extend_schema(tags=TAGS, operation_id="staff_api_keys_list", responses={200: VendorKeyOutputSerializer(many=True)})
+    @extend_schema(
+        tags=TAGS, operation_id="staff_api_keys_list", responses={200: VendorKeyOutputSerializer(many=True)}
+    )
     def get(self, request):
         page = self.paginate_queryset(VendorApiKey.objects.order_by("-created_at"))
         return self.get_paginated_response(VendorKeyOutputSerializer(page, many=True).data)
@@ -59,7 +61,10 @@ class VendorKeyListView(GenericAPIView):
     def post(self, request):
         data = validated_input(VendorKeyCreateInputSerializer, request.data)
         issued = vendor_keys.vendor_api_key_create(
-            created_by=request.user, name=data["name"], access=data["access"], expires_at=data.get("expires_at")
+            created_by=request.user,
+            name=data["name"],
+            access=data["access"],
+            expires_at=data.get("expires_at"),
         )
         issued.key.key = issued.plaintext
         return Response(VendorKeyCreatedSerializer(issued.key).data, status=status.HTTP_201_CREATED)
@@ -69,7 +74,12 @@ class VendorKeyRevokeView(APIView):
     permission_classes = [IsStaffOrVendorKey]
     allow_vendor_key = True
 
-    @extend_schema(tags=TAGS, operation_id="staff_api_keys_revoke", request=None, responses={200: VendorKeyOutputSerializer})
+    @extend_schema(
+        tags=TAGS,
+        operation_id="staff_api_keys_revoke",
+        request=None,
+        responses={200: VendorKeyOutputSerializer},
+    )
     def post(self, request, key_id):
         key = vendor_keys.vendor_api_key_get(public_id=key_id)
         key = vendor_keys.vendor_api_key_revoke(revoked_by=request.user, key=key)

@@ -7,33 +7,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('authtokens', '0002_parameter_stages_and_reveal_event'),
+        ("authtokens", "0002_parameter_stages_and_reveal_event"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VendorApiKey',
+            name="VendorApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(editable=False, max_length=32, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('access', models.CharField(choices=[('read', 'Read-only'), ('read_write', 'Read and write')], default='read', max_length=10)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('last4', models.CharField(editable=False, max_length=4)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(blank=True, help_text='Empty: never expires.', null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('use_count', models.PositiveBigIntegerField(default=0, editable=False)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('last_used_ip', models.GenericIPAddressField(blank=True, editable=False, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.CharField(editable=False, max_length=32, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "access",
+                    models.CharField(
+                        choices=[("read", "Read-only"), ("read_write", "Read and write")],
+                        default="read",
+                        max_length=10,
+                    ),
+                ),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("last4", models.CharField(editable=False, max_length=4)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, help_text="Empty: never expires.", null=True),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("use_count", models.PositiveBigIntegerField(default=0, editable=False)),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("last_used_ip", models.GenericIPAddressField(blank=True, editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vendor API key',
-                'ordering': ['-created_at'],
+                "verbose_name": "vendor API key",
+                "ordering": ["-created_at"],
             },
         ),
     ]

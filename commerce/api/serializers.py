@@ -24,7 +24,9 @@ class GrantOutputSerializer(serializers.Serializer):
 
 class GrantFulfilInputSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=128, trim_whitespace=True)
-    activation_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    activation_limit = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**31 - 1
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
@@ -44,7 +46,9 @@ class BillingEventOutputSerializer(serializers.Serializer):
 
 class ImportResultSerializer(serializers.Serializer):
     imported = serializers.IntegerField()
-    licenses = serializers.ListField(child=serializers.CharField(), help_text="The new licenses' ids, in row order.")
+    licenses = serializers.ListField(
+        child=serializers.CharField(), help_text="The new licenses' ids, in row order."
+    )
 
 
 class ReturnUrlInputSerializer(serializers.Serializer):

@@ -43,7 +43,10 @@ def _verified_payload(request) -> dict:
     body = request.body
     if len(body) > MAX_BODY_BYTES:
         raise DomainError("EVENT_TOO_LARGE", "Keep an event under 256 KB.")
-    headers = {name: request.headers.get(name, "") for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    headers = {
+        name: request.headers.get(name, "")
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    }
     try:
         return webhook.verify(body, headers)  # checks the signature, then parses the JSON
     except (ValueError, RecursionError):  # signed, but not JSON (or absurdly deep)
@@ -51,7 +54,8 @@ def _verified_payload(request) -> dict:
     except WebhookVerificationError as error:
         raise DomainError(
             "SIGNATURE_INVALID",
-            f"The webhook signature does not verify ({error}); sign with the secret in BILLING_WEBHOOK_SECRET "
+            f"The webhook signature does not verify ({error}); "
+            "sign with the secret in BILLING_WEBHOOK_SECRET "
             "and send within 5 minutes.",
             field="webhook-signature",
         ) from None
@@ -94,7 +98,9 @@ class GrantListView(StaffCommerceView, GenericAPIView):
     )
     def get(self, request):
         params = request.query_params
-        queryset = selectors.staff_grant_list(status=params.get("status") or None, product=params.get("product") or None)
+        queryset = selectors.staff_grant_list(
+            status=params.get("status") or None, product=params.get("product") or None
+        )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(GrantOutputSerializer(page, many=True).data)
 
@@ -115,7 +121,10 @@ class GrantFulfilView(StaffCommerceView):
 
 class GrantRevokeView(StaffCommerceView):
     @extend_schema(
-        tags=TAGS, operation_id="staff_grants_revoke", request=GrantRevokeInputSerializer, responses={200: GrantOutputSerializer}
+        tags=TAGS,
+        operation_id="staff_grants_revoke",
+        request=GrantRevokeInputSerializer,
+        responses={200: GrantOutputSerializer},
     )
     def post(self, request, grant_id):
         grant = selectors.staff_grant_get(public_id=grant_id)
@@ -134,7 +143,10 @@ class LicenseImportView(StaffCommerceView):
     )
     def post(self, request):
         licenses = imports.license_import(rows=request.data, created_by=acting_user(request))
-        return Response({"imported": len(licenses), "licenses": [lic.public_id for lic in licenses]}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"imported": len(licenses), "licenses": [lic.public_id for lic in licenses]},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ReturnUrlView(StaffCommerceView):

@@ -6,106 +6,242 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_email_confirmation'),
-        ('licensing', '0003_license_commerce_fields_policy_fulfilment'),
+        ("accounts", "0002_email_confirmation"),
+        ("licensing", "0003_license_commerce_fields_policy_fulfilment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BillingCustomer',
+            name="BillingCustomer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('name', models.CharField(blank=True, max_length=150)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='billing_customers', to='accounts.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("name", models.CharField(blank=True, max_length=150)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="billing_customers",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='BillingEvent',
+            name="BillingEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=255, unique=True)),
-                ('event_type', models.CharField(max_length=64)),
-                ('occurred_at', models.DateTimeField()),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('processed', 'Processed'), ('ignored', 'Ignored (type not handled)'), ('failed', 'Failed')], max_length=10)),
-                ('error_code', models.CharField(blank=True, max_length=64)),
-                ('error_message', models.CharField(blank=True, max_length=500)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=255, unique=True)),
+                ("event_type", models.CharField(max_length=64)),
+                ("occurred_at", models.DateTimeField()),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored (type not handled)"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=64)),
+                ("error_message", models.CharField(blank=True, max_length=500)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['status', '-received_at'], name='commerce_bi_status_a502c4_idx')],
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(fields=["status", "-received_at"], name="commerce_bi_status_a502c4_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BillingProduct',
+            name="BillingProduct",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.CharField(max_length=100, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='billing_products', to='licensing.policy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("product_id", models.CharField(max_length=100, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="billing_products",
+                        to="licensing.policy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['product_id'],
+                "ordering": ["product_id"],
             },
         ),
         migrations.CreateModel(
-            name='Purchase',
+            name="Purchase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('payment', 'One-time payment'), ('subscription', 'Subscription')], max_length=12)),
-                ('external_id', models.CharField(max_length=100)),
-                ('status', models.CharField(max_length=20)),
-                ('state_at', models.DateTimeField()),
-                ('quantity', models.PositiveIntegerField(default=1)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='purchases', to='commerce.billingcustomer')),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='licensing.policy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("payment", "One-time payment"), ("subscription", "Subscription")],
+                        max_length=12,
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=100)),
+                ("status", models.CharField(max_length=20)),
+                ("state_at", models.DateTimeField()),
+                ("quantity", models.PositiveIntegerField(default=1)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="purchases",
+                        to="commerce.billingcustomer",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="licensing.policy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Grant',
+            name="Grant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(editable=False, max_length=32, unique=True)),
-                ('payment_id', models.CharField(blank=True, max_length=100)),
-                ('subscription_id', models.CharField(blank=True, max_length=100)),
-                ('quantity_index', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('revoked', 'Revoked')], default='pending', max_length=10)),
-                ('revocation_reason', models.CharField(blank=True, choices=[('manual', 'Revoked by staff'), ('refund', 'Refunded'), ('subscription_cancelled', 'Subscription cancelled'), ('subscription_expired', 'Subscription expired'), ('subscription_on_hold', 'Subscription on hold'), ('plan_changed', 'Plan changed'), ('license_key_disabled', 'License key disabled')], max_length=30)),
-                ('on_hold', models.BooleanField(default=False, help_text='Its license is suspended while the subscription is on hold.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('license', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='grant', to='licensing.license')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grants', to='licensing.policy')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='accounts.workspace')),
-                ('purchase', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grants', to='commerce.purchase')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.CharField(editable=False, max_length=32, unique=True)),
+                ("payment_id", models.CharField(blank=True, max_length=100)),
+                ("subscription_id", models.CharField(blank=True, max_length=100)),
+                ("quantity_index", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed"),
+                            ("revoked", "Revoked"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "revocation_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("manual", "Revoked by staff"),
+                            ("refund", "Refunded"),
+                            ("subscription_cancelled", "Subscription cancelled"),
+                            ("subscription_expired", "Subscription expired"),
+                            ("subscription_on_hold", "Subscription on hold"),
+                            ("plan_changed", "Plan changed"),
+                            ("license_key_disabled", "License key disabled"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "on_hold",
+                    models.BooleanField(
+                        default=False, help_text="Its license is suspended while the subscription is on hold."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "license",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="grant",
+                        to="licensing.license",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grants",
+                        to="licensing.policy",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="accounts.workspace",
+                    ),
+                ),
+                (
+                    "purchase",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grants",
+                        to="commerce.purchase",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='purchase',
-            constraint=models.UniqueConstraint(fields=('kind', 'external_id'), name='uniq_purchase'),
+            model_name="purchase",
+            constraint=models.UniqueConstraint(fields=("kind", "external_id"), name="uniq_purchase"),
         ),
         migrations.AddIndex(
-            model_name='grant',
-            index=models.Index(fields=['status', '-created_at'], name='commerce_gr_status_21a78f_idx'),
+            model_name="grant",
+            index=models.Index(fields=["status", "-created_at"], name="commerce_gr_status_21a78f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='grant',
-            constraint=models.UniqueConstraint(fields=('purchase', 'quantity_index'), name='uniq_grant_seat'),
+            model_name="grant",
+            constraint=models.UniqueConstraint(fields=("purchase", "quantity_index"), name="uniq_grant_seat"),
         ),
     ]

@@ -4,30 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0002_trial_policy_assigned_at'),
+        ("licensing", "0002_trial_policy_assigned_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='license',
-            name='activation_limit',
-            field=models.PositiveIntegerField(blank=True, help_text="Machines for this license alone. Empty: the policy's limit.", null=True),
+            model_name="license",
+            name="activation_limit",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Machines for this license alone. Empty: the policy's limit.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='license',
-            name='payment_id',
+            model_name="license",
+            name="payment_id",
             field=models.CharField(blank=True, db_index=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='license',
-            name='subscription_id',
+            model_name="license",
+            name="subscription_id",
             field=models.CharField(blank=True, db_index=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='policy',
-            name='fulfilment',
-            field=models.CharField(choices=[('auto', 'Automatic: generate and e-mail the key'), ('manual', 'Manual: staff supply the key')], default='auto', help_text='What a purchase of this policy does (commerce).', max_length=10),
+            model_name="policy",
+            name="fulfilment",
+            field=models.CharField(
+                choices=[
+                    ("auto", "Automatic: generate and e-mail the key"),
+                    ("manual", "Manual: staff supply the key"),
+                ],
+                default="auto",
+                help_text="What a purchase of this policy does (commerce).",
+                max_length=10,
+            ),
         ),
     ]

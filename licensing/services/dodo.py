@@ -90,7 +90,11 @@ def dodo_license_key_create(
     own_limit = None
     if activations_limit is None and policy.max_activations is not None:
         policy = _policy_with_limit(product=product, limit=None, like=policy)
-    elif activations_limit is not UNSET and activations_limit is not None and activations_limit != policy.max_activations:
+    elif (
+        activations_limit is not UNSET
+        and activations_limit is not None
+        and activations_limit != policy.max_activations
+    ):
         own_limit = activations_limit
     workspace = Workspace.objects.filter(slug=customer_id).first()
     license, plaintext = license_create(
@@ -123,7 +127,9 @@ def _move_to_limit(license: License, limit: int | None) -> License:
 
 def _set_limit(license: License, limit: int | None) -> License:
     """The license's own limit; never below the machines already active on it (Dodo refuses that too)."""
-    license = License.objects.select_for_update(of=("self",)).select_related("policy__product").get(pk=license.pk)
+    license = (
+        License.objects.select_for_update(of=("self",)).select_related("policy__product").get(pk=license.pk)
+    )
     active = license.activations.count()
     if limit is not None and limit < active:
         raise DomainError(

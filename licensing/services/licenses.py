@@ -147,10 +147,13 @@ def license_create(
     metadata = clean_metadata(metadata)
     key_hash = ensure_key_available(plaintext)
     if activation_limit is not None and (
-        isinstance(activation_limit, bool) or not isinstance(activation_limit, int) or not 1 <= activation_limit <= 2**31 - 1
+        isinstance(activation_limit, bool)
+        or not isinstance(activation_limit, int)
+        or not 1 <= activation_limit <= 2**31 - 1
     ):
         raise DomainError(
-            "ACTIVATION_LIMIT_INVALID", "The activation limit is a whole number of at least 1, or empty.",
+            "ACTIVATION_LIMIT_INVALID",
+            "The activation limit is a whole number of at least 1, or empty.",
             field="activation_limit",
         )
     if expires_at is None and policy.duration is not None and policy_expiry:

@@ -24,11 +24,15 @@ def bearer(raw):
 
 
 def make_key(staff_user, access="read_write", **kwargs):
-    return vendor_keys.vendor_api_key_create(created_by=staff_user, name="billing bot", access=access, **kwargs)
+    return vendor_keys.vendor_api_key_create(
+        created_by=staff_user, name="billing bot", access=access, **kwargs
+    )
 
 
 def test_staff_create_a_key_shown_once_and_hashed(client_for, staff_user):
-    response = client_for(staff_user).post("/api/v1/staff/api-keys/", {"name": "CI billing", "access": "read"}, format="json")
+    response = client_for(staff_user).post(
+        "/api/v1/staff/api-keys/", {"name": "CI billing", "access": "read"}, format="json"
+    )
     assert response.status_code == 201, response.content
     raw = response.json()["key"]
     assert raw.startswith("kw_api_") and tokens.parse_kind(raw) == "api"
@@ -53,7 +57,11 @@ def test_a_read_write_key_uses_the_staff_api_and_its_use_is_counted(staff_user):
     assert response.status_code == 201
     assert Product.objects.filter(code="tool").exists()
     issued.key.refresh_from_db()
-    assert issued.key.use_count == 2 and issued.key.last_used_at is not None and issued.key.last_used_ip == "127.0.0.1"
+    assert (
+        issued.key.use_count == 2
+        and issued.key.last_used_at is not None
+        and issued.key.last_used_ip == "127.0.0.1"
+    )
 
 
 def test_a_read_only_key_reads_and_is_refused_on_writes(staff_user):
@@ -66,7 +74,9 @@ def test_a_read_only_key_reads_and_is_refused_on_writes(staff_user):
 
 
 def test_a_key_cannot_make_another_key(staff_user):
-    response = bearer(make_key(staff_user).plaintext).post("/api/v1/staff/api-keys/", {"name": "x"}, format="json")
+    response = bearer(make_key(staff_user).plaintext).post(
+        "/api/v1/staff/api-keys/", {"name": "x"}, format="json"
+    )
     assert response.status_code == 403
     assert VendorApiKey.objects.count() == 1
 
@@ -114,8 +124,13 @@ def test_never_accepted_on_workspace_endpoints(staff_user, workspace, owner, url
 
 @pytest.mark.parametrize(
     "payload, field",
-    [({"name": ""}, "name"), ({"name": "x", "access": "admin"}, "access"), ({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
-     ({"name": "x\x00"}, "name"), ({"name": ["x"]}, "name")],
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x", "access": "admin"}, "access"),
+        ({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
+        ({"name": "x\x00"}, "name"),
+        ({"name": ["x"]}, "name"),
+    ],
 )
 def test_bad_input_names_the_field(client_for, staff_user, payload, field):
     response = client_for(staff_user).post("/api/v1/staff/api-keys/", payload, format="json")

@@ -4,7 +4,7 @@ import base64
 import itertools
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -15,7 +15,7 @@ from tests.licensing.factories import PolicyFactory
 
 SECRET = "whsec_" + base64.b64encode(b"keyward-commerce-test-secret-32b").decode()
 URL = "/api/v1/billing/events"
-BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
@@ -25,7 +25,7 @@ def _billing_secret(settings):
 
 
 def signed_headers(body: str, event_id: str, secret: str = SECRET, when: datetime | None = None) -> dict:
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     signature = Webhook(secret).sign(event_id, when, body)
     return {
         "HTTP_WEBHOOK_ID": event_id,
@@ -41,8 +41,16 @@ def post_event(payload: dict, event_id: str | None = None, client: Client | None
     return client.post(URL, body, content_type="application/json", **signed_headers(body, event_id, **sign))
 
 
-def subscription_event(kind, *, minute, subscription_id="sub_1", product_id="pdt_pro", quantity=1,
-                       email="buyer@example.com", name="Bea Buyer"):
+def subscription_event(
+    kind,
+    *,
+    minute,
+    subscription_id="sub_1",
+    product_id="pdt_pro",
+    quantity=1,
+    email="buyer@example.com",
+    name="Bea Buyer",
+):
     return {
         "business_id": "bus_1",
         "type": f"subscription.{kind}",
@@ -82,7 +90,9 @@ def refund_event(*, minute=5, payment_id="pay_1"):
 
 @pytest.fixture
 def pro_policy(db):
-    policy = PolicyFactory(name="Pro", duration=None, activation_instructions="Run `tool activate`\n\n<script>x</script>")
+    policy = PolicyFactory(
+        name="Pro", duration=None, activation_instructions="Run `tool activate`\n\n<script>x</script>"
+    )
     BillingProduct.objects.create(product_id="pdt_pro", policy=policy)
     return policy
 

@@ -21,7 +21,8 @@ def admin_client(client):
 
 def test_vendor_key_added_in_admin_is_shown_once(admin_client):
     response = admin_client.post(
-        "/admin/authtokens/vendorapikey/add/", {"name": "Billing", "access": "read_write", "expires_at_0": "", "expires_at_1": ""}
+        "/admin/authtokens/vendorapikey/add/",
+        {"name": "Billing", "access": "read_write", "expires_at_0": "", "expires_at_1": ""},
     )
     assert response.status_code == 302, response.content[:2000]
     page = admin_client.get(response["Location"]).content.decode()

@@ -1,6 +1,6 @@
 """Every row of the event table through POST /api/v1/billing/events, with real signatures."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -25,9 +25,13 @@ def statuses(subscription_id="sub_1"):
     )
 
 
-def test_payment_succeeded_issues_one_grant_and_license_per_quantity(once_policy, django_capture_on_commit_callbacks):
+def test_payment_succeeded_issues_one_grant_and_license_per_quantity(
+    once_policy, django_capture_on_commit_callbacks
+):
     WebhookEndpoint.objects.create(
-        url="https://93.184.216.34/h", secret="whsec_x", event_types=["grant.created", "grant.delivered", "license.created"]
+        url="https://93.184.216.34/h",
+        secret="whsec_x",
+        event_types=["grant.created", "grant.delivered", "license.created"],
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = post_event(payment_event(cart=(("pdt_once", 2),)))
@@ -39,7 +43,7 @@ def test_payment_succeeded_issues_one_grant_and_license_per_quantity(once_policy
         license = grant.license
         assert (license.source, license.payment_id, license.subscription_id) == ("auto", "pay_1", "")
         assert license.expires_at is not None
-        assert abs(license.expires_at - (datetime.now(timezone.utc) + timedelta(days=365))) < timedelta(minutes=1)
+        assert abs(license.expires_at - (datetime.now(UTC) + timedelta(days=365))) < timedelta(minutes=1)
         assert license.workspace.billing_customers.get().email == "buyer@example.com"
     sent = list(WebhookEvent.objects.values_list("type", flat=True))
     assert sorted(sent) == sorted(["grant.created", "grant.delivered", "license.created"] * 2)
@@ -47,7 +51,9 @@ def test_payment_succeeded_issues_one_grant_and_license_per_quantity(once_policy
     assert grant_payload["data"]["payment_id"] == "pay_1" and grant_payload["data"]["status"] == "delivered"
 
 
-def test_new_customer_gets_a_workspace_and_an_owner_invitation(once_policy, django_capture_on_commit_callbacks):
+def test_new_customer_gets_a_workspace_and_an_owner_invitation(
+    once_policy, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         post_event(payment_event())
     workspace = grants()[0].workspace
@@ -85,7 +91,9 @@ def test_on_hold_suspends_and_active_brings_them_back(pro_policy):
     assert statuses() == [("delivered", "", LicenseStatus.ACTIVE)] * 2
 
 
-@pytest.mark.parametrize("kind, reason", [("cancelled", "subscription_cancelled"), ("expired", "subscription_expired")])
+@pytest.mark.parametrize(
+    "kind, reason", [("cancelled", "subscription_cancelled"), ("expired", "subscription_expired")]
+)
 def test_cancelled_and_expired_revoke_for_good(pro_policy, kind, reason):
     post_event(subscription_event("active", minute=0, quantity=2))
     post_event(subscription_event(kind, minute=10, quantity=2))
@@ -99,7 +107,9 @@ def test_plan_changed_revokes_old_licenses_and_issues_new_ones(pro_policy, team_
     post_event(subscription_event("plan_changed", minute=10, product_id="pdt_team", quantity=2))
     old = grants(policy=pro_policy)
     new = grants(policy=team_policy)
-    assert [(g.status, g.revocation_reason, g.license.status) for g in old] == [("revoked", "plan_changed", "revoked")] * 2
+    assert [(g.status, g.revocation_reason, g.license.status) for g in old] == [
+        ("revoked", "plan_changed", "revoked")
+    ] * 2
     assert [(g.status, g.license.status) for g in new] == [("delivered", "active")] * 2
 
 
@@ -125,7 +135,9 @@ def test_quantity_change_adds_seats_and_removes_unassigned_ones_first(pro_policy
 def test_refund_revokes_a_one_time_purchase(once_policy):
     post_event(payment_event())
     post_event(refund_event())
-    assert [(g.status, g.revocation_reason, g.license.status) for g in grants()] == [("revoked", "refund", "revoked")]
+    assert [(g.status, g.revocation_reason, g.license.status) for g in grants()] == [
+        ("revoked", "refund", "revoked")
+    ]
 
 
 def test_staff_revoke_is_manual_and_a_renewal_never_brings_it_back(pro_policy, client_for, django_user_model):
@@ -158,7 +170,12 @@ def test_keywards_own_format_with_product_id_and_quantity(once_policy):
     payload = {
         "type": "payment.succeeded",
         "timestamp": "2026-11-01T12:00:00Z",
-        "data": {"payment_id": "pay_k", "product_id": "pdt_once", "quantity": 2, "customer": {"email": "k@example.com"}},
+        "data": {
+            "payment_id": "pay_k",
+            "product_id": "pdt_once",
+            "quantity": 2,
+            "customer": {"email": "k@example.com"},
+        },
     }
     assert post_event(payload).status_code == 200
     assert len(grants(payment_id="pay_k")) == 2
@@ -206,14 +223,16 @@ def test_a_bad_signature_is_400_and_writes_nothing(pro_policy, client, tamper):
     import json
 
     body = json.dumps(subscription_event("active", minute=0))
-    response = client.post(URL, body, content_type="application/json", **tamper(signed_headers(body, "evt_1")))
+    response = client.post(
+        URL, body, content_type="application/json", **tamper(signed_headers(body, "evt_1"))
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "SIGNATURE_INVALID"
     assert BillingEvent.objects.count() == 0 and Grant.objects.count() == 0
 
 
 def test_an_old_signature_is_400(pro_policy):
-    old = datetime.now(timezone.utc) - timedelta(minutes=10)
+    old = datetime.now(UTC) - timedelta(minutes=10)
     response = post_event(subscription_event("active", minute=0), when=old)
     assert response.status_code == 400 and "too old" in response.json()["message"]
     assert BillingEvent.objects.count() == 0
@@ -238,11 +257,40 @@ def test_no_secret_configured_is_refused(pro_policy, settings):
     [
         ([1, 2], "type"),
         ({"type": "payment.succeeded", "data": "x"}, "data"),
-        ({"type": "payment.succeeded", "data": {"payment_id": "p", "customer": {"email": "a@b.c"}, "product_id": "x", "quantity": 10**30}}, "data.quantity"),
-        ({"type": "subscription.active", "data": {"subscription_id": "s\x00", "product_id": "p", "customer": {"email": "a@b.c"}}}, "data.subscription_id"),
+        (
+            {
+                "type": "payment.succeeded",
+                "data": {
+                    "payment_id": "p",
+                    "customer": {"email": "a@b.c"},
+                    "product_id": "x",
+                    "quantity": 10**30,
+                },
+            },
+            "data.quantity",
+        ),
+        (
+            {
+                "type": "subscription.active",
+                "data": {"subscription_id": "s\x00", "product_id": "p", "customer": {"email": "a@b.c"}},
+            },
+            "data.subscription_id",
+        ),
         ({"type": "subscription.active", "timestamp": "yesterday", "data": {}}, "timestamp"),
-        ({"type": "subscription.active", "data": {"subscription_id": "s", "product_id": "p", "customer": "bob"}}, "data.customer"),
-        ({"type": "payment.succeeded", "data": {"payment_id": "p", "customer": {"email": "a@b.c"}, "product_cart": [7]}}, "data.product_cart[0]"),
+        (
+            {
+                "type": "subscription.active",
+                "data": {"subscription_id": "s", "product_id": "p", "customer": "bob"},
+            },
+            "data.customer",
+        ),
+        (
+            {
+                "type": "payment.succeeded",
+                "data": {"payment_id": "p", "customer": {"email": "a@b.c"}, "product_cart": [7]},
+            },
+            "data.product_cart[0]",
+        ),
     ],
 )
 def test_malformed_events_are_400_naming_the_field(pro_policy, payload, field):
@@ -264,7 +312,9 @@ def test_deeply_nested_json_is_400_not_500(pro_policy):
     assert response.status_code == 400
 
 
-def test_key_email_has_html_and_text_with_safe_markdown(pro_policy, django_capture_on_commit_callbacks, settings):
+def test_key_email_has_html_and_text_with_safe_markdown(
+    pro_policy, django_capture_on_commit_callbacks, settings
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
         post_event(subscription_event("active", minute=0))

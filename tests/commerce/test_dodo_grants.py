@@ -14,13 +14,17 @@ from .conftest import post_event, subscription_event
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning"),  # license_keys.* are still served by Dodo
+    pytest.mark.filterwarnings(
+        "ignore:deprecated:DeprecationWarning"
+    ),  # license_keys.* are still served by Dodo
 ]
 
 
 @pytest.fixture
 def emulator_manual(db):
-    policy = PolicyFactory(product=ProductFactory(name="Emulator", code="emulator"), duration=None, fulfilment="manual")
+    policy = PolicyFactory(
+        product=ProductFactory(name="Emulator", code="emulator"), duration=None, fulfilment="manual"
+    )
     BillingProduct.objects.create(product_id="pdt_manual", policy=policy)
     return policy
 
@@ -30,8 +34,10 @@ def vendor_sdk(live_server):
     staff = UserFactory(email="staff@keyward.test", is_staff=True)
     issued = vendor_keys.vendor_api_key_create(created_by=staff, name="dodo", access="read_write")
     client = DodoPayments(
-        bearer_token=issued.plaintext, base_url=live_server.url + "/compat/dodo",
-        _strict_response_validation=True, max_retries=0,
+        bearer_token=issued.plaintext,
+        base_url=live_server.url + "/compat/dodo",
+        _strict_response_validation=True,
+        max_retries=0,
     )
     yield client
     client.close()
@@ -40,11 +46,15 @@ def vendor_sdk(live_server):
 def test_list_fulfil_409_and_revoke(vendor_sdk, emulator_manual):
     post_event(subscription_event("active", minute=0, product_id="pdt_manual", quantity=2))
     grants = vendor_sdk.entitlements.grants.list("emulator", status="Pending")
-    assert len(grants.items) == 2 and all(g.status == "Pending" and g.license_key is None for g in grants.items)
+    assert len(grants.items) == 2 and all(
+        g.status == "Pending" and g.license_key is None for g in grants.items
+    )
     first = grants.items[0]
     assert first.subscription_id == "sub_1" and first.entitlement_id == "emulator"
 
-    delivered = vendor_sdk.entitlements.grants.fulfill_license_key(first.id, key="DODO-MANUAL-1", activations_limit=4)
+    delivered = vendor_sdk.entitlements.grants.fulfill_license_key(
+        first.id, key="DODO-MANUAL-1", activations_limit=4
+    )
     assert delivered.status == "Delivered"
     assert (delivered.license_key.key, delivered.license_key.activations_limit) == ("DODO-MANUAL-1", 4)
     with pytest.raises(dodopayments.ConflictError) as repeat:
@@ -55,7 +65,9 @@ def test_list_fulfil_409_and_revoke(vendor_sdk, emulator_manual):
     revoked = vendor_sdk.entitlements.grants.revoke(first.id, id="emulator")
     assert (revoked.status, revoked.revocation_reason) == ("Revoked", "manual")
     assert vendor_sdk.entitlements.grants.revoke(first.id, id="emulator").status == "Revoked"  # idempotent
-    assert [g.id for g in vendor_sdk.entitlements.grants.list("emulator", status="Revoked").items] == [first.id]
+    assert [g.id for g in vendor_sdk.entitlements.grants.list("emulator", status="Revoked").items] == [
+        first.id
+    ]
     with pytest.raises(dodopayments.NotFoundError):
         vendor_sdk.entitlements.grants.revoke(first.id, id="another-product")
 

@@ -29,8 +29,13 @@ def test_a_manual_policy_purchase_makes_a_pending_grant_without_a_key(pending):
 
 
 def test_staff_list_pending_grants(staff, pending, once_policy):
-    post_event({"type": "payment.succeeded", "timestamp": "2026-11-01T12:00:00Z",
-                "data": {"payment_id": "p2", "product_id": "pdt_once", "customer": {"email": "b@example.com"}}})
+    post_event(
+        {
+            "type": "payment.succeeded",
+            "timestamp": "2026-11-01T12:00:00Z",
+            "data": {"payment_id": "p2", "product_id": "pdt_once", "customer": {"email": "b@example.com"}},
+        }
+    )
     response = staff.get("/api/v1/staff/grants/?status=pending")
     assert response.status_code == 200
     assert [g["id"] for g in response.json()["results"]] == [pending.public_id]
@@ -46,7 +51,11 @@ def test_fulfil_once_then_409(staff, pending, django_capture_on_commit_callbacks
     assert response.json()["status"] == "delivered"
     license = License.objects.get()
     assert (license.key, license.activation_limit, license.max_activations, license.subscription_id) == (
-        "MANUAL-KEY-0001", 7, 7, "sub_1")
+        "MANUAL-KEY-0001",
+        7,
+        7,
+        "sub_1",
+    )
     assert any("MANUAL-KEY-0001" in m.body and m.to == ["buyer@example.com"] for m in mail.outbox)
     again = staff.post(url, {"key": "MANUAL-KEY-0002"}, format="json")
     assert again.status_code == 409
@@ -56,9 +65,15 @@ def test_fulfil_once_then_409(staff, pending, django_capture_on_commit_callbacks
 
 @pytest.mark.parametrize(
     "payload, field",
-    [({}, "key"), ({"key": ""}, "key"), ({"key": "K1", "activation_limit": 0}, "activation_limit"),
-     ({"key": "K1", "activation_limit": 10**20}, "activation_limit"), ({"key": "K 1"}, "key"), ({"key": "K\x00"}, "key"),
-     ({"key": "K1", "expires_at": "soon"}, "expires_at")],
+    [
+        ({}, "key"),
+        ({"key": ""}, "key"),
+        ({"key": "K1", "activation_limit": 0}, "activation_limit"),
+        ({"key": "K1", "activation_limit": 10**20}, "activation_limit"),
+        ({"key": "K 1"}, "key"),
+        ({"key": "K\x00"}, "key"),
+        ({"key": "K1", "expires_at": "soon"}, "expires_at"),
+    ],
 )
 def test_fulfil_bad_input_names_the_field_and_leaves_it_pending(staff, pending, payload, field):
     response = staff.post(f"/api/v1/staff/grants/{pending.public_id}/license-key/", payload, format="json")
@@ -72,18 +87,25 @@ def test_fulfil_with_a_taken_key_is_refused_and_stays_pending(staff, pending):
     from tests.licensing.factories import LicenseFactory
 
     LicenseFactory(key="TAKEN-KEY")
-    response = staff.post(f"/api/v1/staff/grants/{pending.public_id}/license-key/", {"key": "TAKEN-KEY"}, format="json")
+    response = staff.post(
+        f"/api/v1/staff/grants/{pending.public_id}/license-key/", {"key": "TAKEN-KEY"}, format="json"
+    )
     assert response.status_code == 400 and response.json()["code"] == "LICENSE_KEY_TAKEN"
     pending.refresh_from_db()
     assert pending.status == GrantStatus.PENDING
 
 
 def test_unknown_grant_is_404(staff):
-    assert staff.post("/api/v1/staff/grants/grt_nope/license-key/", {"key": "K"}, format="json").status_code == 404
+    assert (
+        staff.post("/api/v1/staff/grants/grt_nope/license-key/", {"key": "K"}, format="json").status_code
+        == 404
+    )
 
 
 def test_revoke_with_a_bad_reason_is_400(staff, pending):
-    response = staff.post(f"/api/v1/staff/grants/{pending.public_id}/revoke/", {"reason": "bored"}, format="json")
+    response = staff.post(
+        f"/api/v1/staff/grants/{pending.public_id}/revoke/", {"reason": "bored"}, format="json"
+    )
     assert response.status_code == 400 and "reason" in response.json()["fields"]
 
 

@@ -33,7 +33,9 @@ SUBSCRIPTION_EVENTS = [
 
 
 @pytest.mark.parametrize("kind, extra", SUBSCRIPTION_EVENTS, ids=[k for k, _ in SUBSCRIPTION_EVENTS])
-def test_each_subscription_event_replayed_three_times_changes_nothing_more(pro_policy, team_policy, kind, extra):
+def test_each_subscription_event_replayed_three_times_changes_nothing_more(
+    pro_policy, team_policy, kind, extra
+):
     if kind != "active":
         post_event(subscription_event("active", minute=0, quantity=2), event_id="evt_setup")
     payload = subscription_event(kind, minute=10, **extra)
@@ -68,8 +70,13 @@ def test_the_same_payment_under_a_new_event_id_issues_nothing_more(once_policy):
 
 
 def deliver_in_order(events):
-    for n, (kind, minute, extra) in enumerate(events):
-        assert post_event(subscription_event(kind, minute=minute, **extra), event_id=f"evt_{kind}_{minute}").status_code == 200
+    for kind, minute, extra in events:
+        assert (
+            post_event(
+                subscription_event(kind, minute=minute, **extra), event_id=f"evt_{kind}_{minute}"
+            ).status_code
+            == 200
+        )
 
 
 def final_after_all_orders(events):
@@ -106,15 +113,22 @@ def test_on_hold_before_active(pro_policy):
 
 def test_renewed_twice_in_any_order(pro_policy):
     outcomes = final_after_all_orders(
-        [("active", 0, dict(quantity=2)), ("renewed", 10, dict(quantity=2)), ("renewed", 20, dict(quantity=2))]
+        [
+            ("active", 0, dict(quantity=2)),
+            ("renewed", 10, dict(quantity=2)),
+            ("renewed", 20, dict(quantity=2)),
+        ]
     )
     assert outcomes == {(("sub_1", "Pro", "delivered", "", "active"),) * 2}
 
 
 def test_plan_change_shuffled_with_active_and_renewal(pro_policy, team_policy):
     outcomes = final_after_all_orders(
-        [("active", 0, dict(quantity=1)), ("plan_changed", 10, dict(quantity=1, product_id="pdt_team")),
-         ("renewed", 20, dict(quantity=1, product_id="pdt_team"))]
+        [
+            ("active", 0, dict(quantity=1)),
+            ("plan_changed", 10, dict(quantity=1, product_id="pdt_team")),
+            ("renewed", 20, dict(quantity=1, product_id="pdt_team")),
+        ]
     )
     # An old plan's seat exists only if `active` came first; what the customer holds never differs.
     live = {tuple(row for row in outcome if row[2] != "revoked") for outcome in outcomes}

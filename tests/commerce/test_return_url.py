@@ -22,18 +22,29 @@ def test_keys_are_appended_encoded_and_the_query_kept(staff):
     LicenseFactory(policy=policy, key="A&B=1+2", payment_id="pay_9")
     LicenseFactory(policy=policy, key="KEY-2", payment_id="pay_9")
     LicenseFactory(policy=policy, key="GONE", payment_id="pay_9", status="revoked")
-    response = staff.post(URL, {"payment_id": "pay_9", "return_url": "https://shop.example/thanks?order=7&x=a%20b#done"}, format="json")
+    response = staff.post(
+        URL,
+        {"payment_id": "pay_9", "return_url": "https://shop.example/thanks?order=7&x=a%20b#done"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     url = response.json()["url"]
     parts = urlsplit(url)
-    assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == ("https", "shop.example", "/thanks", "done")
+    assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == (
+        "https",
+        "shop.example",
+        "/thanks",
+        "done",
+    )
     assert parse_qs(parts.query) == {"order": ["7"], "x": ["a b"], "license_key": ["A&B=1+2,KEY-2"]}
     assert "A%26B%3D1%2B2%2CKEY-2" in url
 
 
 def test_subscription_keys(staff):
     LicenseFactory(key="SUB-KEY", subscription_id="sub_9")
-    url = staff.post(URL, {"subscription_id": "sub_9", "return_url": "http://localhost:3000/done"}, format="json").json()["url"]
+    url = staff.post(
+        URL, {"subscription_id": "sub_9", "return_url": "http://localhost:3000/done"}, format="json"
+    ).json()["url"]
     assert url == "http://localhost:3000/done?license_key=SUB-KEY"
 
 
@@ -64,4 +75,9 @@ def test_encrypted_keys_cannot_go_into_a_url(staff):
 
 
 def test_non_staff_get_403(client_for, owner):
-    assert client_for(owner).post(URL, {"payment_id": "p", "return_url": "https://x.example/"}, format="json").status_code == 403
+    assert (
+        client_for(owner)
+        .post(URL, {"payment_id": "p", "return_url": "https://x.example/"}, format="json")
+        .status_code
+        == 403
+    )

@@ -2,7 +2,11 @@
 dodopayments SDK), signed like every delivery; a Keyward-format endpoint beside it is unchanged."""
 
 import pytest
-from dodopayments.types import EntitlementGrantCreatedWebhookEvent, EntitlementGrantDeliveredWebhookEvent, LicenseKeyCreatedWebhookEvent
+from dodopayments.types import (
+    EntitlementGrantCreatedWebhookEvent,
+    EntitlementGrantDeliveredWebhookEvent,
+    LicenseKeyCreatedWebhookEvent,
+)
 
 from commerce.models import BillingProduct
 from tests.commerce.conftest import SECRET, post_event, subscription_event
@@ -24,7 +28,9 @@ def test_dodo_format_endpoint_gets_dodo_shapes(task_worker, receiver, local_webh
     BillingProduct.objects.create(product_id="pdt_tool", policy=policy)
     kinds = ["grant.created", "grant.delivered", "license.created"]
     dodo_hook, keyward_hook = receiver(), receiver()
-    _, dodo_hook.secret = services.endpoint_create(actor=staff, url=dodo_hook.url, event_types=kinds, payload_format="dodo")
+    _, dodo_hook.secret = services.endpoint_create(
+        actor=staff, url=dodo_hook.url, event_types=kinds, payload_format="dodo"
+    )
     _, keyward_hook.secret = services.endpoint_create(actor=staff, url=keyward_hook.url, event_types=kinds)
 
     assert post_event(subscription_event("active", minute=0, product_id="pdt_tool")).status_code == 200
@@ -46,5 +52,7 @@ def test_an_unknown_payload_format_is_refused(local_webhooks, db):
 
     staff = UserFactory(email="staff@keyward.test", is_staff=True)
     with pytest.raises(DomainError) as refused:
-        services.endpoint_create(actor=staff, url="http://127.0.0.1:9/h", event_types=["grant.created"], payload_format="xml")
+        services.endpoint_create(
+            actor=staff, url="http://127.0.0.1:9/h", event_types=["grant.created"], payload_format="xml"
+        )
     assert refused.value.field == "payload_format"

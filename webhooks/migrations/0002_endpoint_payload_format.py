@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0001_outbound_webhooks'),
+        ("webhooks", "0001_outbound_webhooks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='webhookendpoint',
-            name='payload_format',
-            field=models.CharField(choices=[('keyward', 'Keyward'), ('dodo', 'Dodo Payments')], default='keyward', help_text="The payload shape it receives (webhooks/formats.py); Dodo's keeps a Dodo webhook handler working.", max_length=20),
+            model_name="webhookendpoint",
+            name="payload_format",
+            field=models.CharField(
+                choices=[("keyward", "Keyward"), ("dodo", "Dodo Payments")],
+                default="keyward",
+                help_text="The payload shape it receives (webhooks/formats.py); Dodo's keeps Dodo handlers working.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='webhookevent',
-            name='alternates',
+            model_name="webhookevent",
+            name="alternates",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

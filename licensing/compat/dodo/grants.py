@@ -16,7 +16,14 @@ from commerce import services as commerce_services
 from commerce.models import Grant, GrantStatus
 from project.errors import not_found
 
-from .serializers import DODO_STATUS, PageInput, StrictCharField, StrictIntegerField, business_id, license_key_field
+from .serializers import (
+    DODO_STATUS,
+    PageInput,
+    StrictCharField,
+    StrictIntegerField,
+    business_id,
+    license_key_field,
+)
 from .views import StaffView, page
 
 DODO_GRANT_STATUS = {status: status.label for status in GrantStatus}  # pending -> Pending
@@ -97,6 +104,9 @@ class GrantFulfilView(StaffView):
         grant = commerce_selectors.staff_grant_get(public_id=grant_id)
         data = self.valid(GrantFulfilInput, request.data)
         commerce_services.grant_fulfil(
-            grant=grant, key=data["key"], activation_limit=data.get("activations_limit"), expires_at=data.get("expires_at")
+            grant=grant,
+            key=data["key"],
+            activation_limit=data.get("activations_limit"),
+            expires_at=data.get("expires_at"),
         )
         return Response(render_grant(commerce_selectors.staff_grant_get(public_id=grant_id)))

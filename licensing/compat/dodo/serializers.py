@@ -184,7 +184,11 @@ def render_customer(license: License) -> dict:
     billed = license.workspace_id and (license.payment_id or license.subscription_id)
     customer = license.workspace.billing_customers.first() if billed else None  # no query for other keys
     if customer is not None:
-        return {"customer_id": customer_id(license), "email": customer.email, "name": customer.name or customer.email}
+        return {
+            "customer_id": customer_id(license),
+            "email": customer.email,
+            "name": customer.name or customer.email,
+        }
     user = license.assignee.user if license.assignee_id else None
     return {
         "customer_id": customer_id(license),

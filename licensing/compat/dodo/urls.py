@@ -13,7 +13,11 @@ urlpatterns = [
     path("license_keys/<str:public_id>", views.LicenseKeyDetailView.as_view(), name="license-key"),
     path("license_key_instances", views.InstanceListView.as_view(), name="license-key-instances"),
     path("entitlements/<str:entitlement_id>/grants", grants.GrantListView.as_view(), name="grants"),
-    path("entitlements/<str:entitlement_id>/grants/<str:grant_id>", grants.GrantRevokeView.as_view(), name="grant"),
+    path(
+        "entitlements/<str:entitlement_id>/grants/<str:grant_id>",
+        grants.GrantRevokeView.as_view(),
+        name="grant",
+    ),
     path("grants/<str:grant_id>/license-key", grants.GrantFulfilView.as_view(), name="grant-license-key"),
     path(
         "license_key_instances/<str:public_id>",

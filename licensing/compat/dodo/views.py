@@ -26,7 +26,6 @@ from . import selectors
 from . import serializers as io
 from .auth import StaffBearerAuthentication, StaffOrVendorKey
 
-
 # Dodo's own error codes where Keyward's differ (Keyward's own API keeps its codes).
 DODO_CODES = {
     "ACTIVATION_LIMIT_REACHED": "LICENSE_KEY_LIMIT_REACHED",
