@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 
 from project.errors import DomainError
@@ -92,6 +94,10 @@ def _customer(data: dict) -> tuple[str, str]:
     if not isinstance(customer, dict):
         raise _invalid("data.customer", "`data.customer` must be an object with an `email`.")
     email = _text(customer, "email", "data.customer.", limit=254)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _invalid("data.customer.email", "`data.customer.email` must be an e-mail address.") from None
     name = _text(customer, "name", "data.customer.", required=False, limit=150)
     return email, name
 

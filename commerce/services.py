@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -153,12 +153,16 @@ def _policy_for(product_id: str) -> Policy:
 def _customer_for(email: str, name: str, *, send_invitation: bool = True) -> BillingCustomer:
     email = email.strip().lower()
     customer = BillingCustomer.objects.select_related("workspace").filter(email=email).first()
-    if customer is None:
-        workspace = account_services.workspace_create_for_billing_customer(
-            name=name or email.split("@")[0], owner_email=email, send_invitation=send_invitation
-        )
-        customer = BillingCustomer.objects.create(email=email, name=name, workspace=workspace)
-    return customer
+    if customer is not None:
+        return customer
+    try:
+        with transaction.atomic():  # another purchase by the same new customer may be committing now
+            workspace = account_services.workspace_create_for_billing_customer(
+                name=name or email.split("@")[0], owner_email=email, send_invitation=send_invitation
+            )
+            return BillingCustomer.objects.create(email=email, name=name, workspace=workspace)
+    except IntegrityError:
+        return BillingCustomer.objects.select_related("workspace").get(email=email)
 
 
 def _purchase_locked(kind: str, external_id: str, occurred_at: datetime) -> tuple[Purchase, bool]:

@@ -262,7 +262,7 @@ def test_no_secret_configured_is_refused(pro_policy, settings):
                 "type": "payment.succeeded",
                 "data": {
                     "payment_id": "p",
-                    "customer": {"email": "a@b.c"},
+                    "customer": {"email": "a@example.com"},
                     "product_id": "x",
                     "quantity": 10**30,
                 },
@@ -272,7 +272,11 @@ def test_no_secret_configured_is_refused(pro_policy, settings):
         (
             {
                 "type": "subscription.active",
-                "data": {"subscription_id": "s\x00", "product_id": "p", "customer": {"email": "a@b.c"}},
+                "data": {
+                    "subscription_id": "s\x00",
+                    "product_id": "p",
+                    "customer": {"email": "a@example.com"},
+                },
             },
             "data.subscription_id",
         ),
@@ -287,7 +291,7 @@ def test_no_secret_configured_is_refused(pro_policy, settings):
         (
             {
                 "type": "payment.succeeded",
-                "data": {"payment_id": "p", "customer": {"email": "a@b.c"}, "product_cart": [7]},
+                "data": {"payment_id": "p", "customer": {"email": "a@example.com"}, "product_cart": [7]},
             },
             "data.product_cart[0]",
         ),
@@ -358,3 +362,11 @@ def test_a_disabled_key_of_a_cancelled_subscription_stays_revoked_when_re_enable
     license_services.license_suspend(license=grant.license)
     post_event(subscription_event("cancelled", minute=10, quantity=1))
     assert statuses() == [("revoked", "subscription_cancelled", "revoked")]
+
+
+def test_a_bad_customer_email_is_400_naming_it(pro_policy):
+    payload = subscription_event("active", minute=0, email="not-an-address")
+    response = post_event(payload)
+    assert response.status_code == 400
+    assert "data.customer.email" in response.json()["fields"]
+    assert BillingEvent.objects.count() == 0

@@ -32,9 +32,10 @@ def deliver_in_parallel(count, body, headers_for):
     def deliver(n):
         try:
             client = Client()
-            headers = headers_for(n)
+            prepared = headers_for(n)
+            payload, headers = prepared if isinstance(prepared, tuple) else (body, prepared)
             barrier.wait()
-            response = client.post(URL, body, content_type="application/json", **headers)
+            response = client.post(URL, payload, content_type="application/json", **headers)
             outcome = response.status_code
         except Exception as exc:  # noqa: BLE001 - report any crash as an outcome the test can show
             outcome = ("crash", repr(exc))
@@ -71,3 +72,16 @@ def test_twenty_concurrent_copies_under_different_ids_still_create_one_grant_set
 
     assert outcomes == {200: 20}
     assert Grant.objects.count() == 3 and License.objects.count() == 3
+
+
+def test_a_new_customer_buying_twice_at_once_gets_one_workspace():
+    BillingProduct.objects.create(product_id="pdt_pro", policy=PolicyFactory(duration=None))
+    bodies = [
+        json.dumps(subscription_event("active", minute=0, subscription_id=f"sub_{n}")) for n in range(10)
+    ]
+
+    outcomes = deliver_in_parallel(10, None, lambda n: (bodies[n], signed_headers(bodies[n], f"evt_sub_{n}")))
+
+    assert outcomes == {200: 10}
+    assert Grant.objects.count() == 10
+    assert Grant.objects.values("workspace").distinct().count() == 1
