@@ -149,3 +149,16 @@ def test_a_read_write_key_creates_licenses_through_the_staff_api(staff_user):
     )
     assert response.status_code == 201, response.content
     assert License.objects.get(key="VENDOR-MADE-1").created_by is None
+
+
+def test_a_read_only_key_lists_grants_but_cannot_fulfil_import_or_write_through_dodo(staff_user):
+    client = bearer(make_key(staff_user, access="read").plaintext)
+    assert client.get("/api/v1/staff/grants/").status_code == 200
+    assert client.get("/compat/dodo/license_keys").status_code == 200
+    refused = [
+        client.post("/api/v1/staff/grants/grt_x/license-key/", {"key": "K"}, format="json"),
+        client.post("/api/v1/staff/licenses/import/", [{"key": "K", "product": "p"}], format="json"),
+        client.post("/compat/dodo/license_keys", {"customer_id": "c", "key": "K", "product_id": "p"}, format="json"),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert {r.json()["code"] for r in refused} == {"VENDOR_KEY_READ_ONLY"}
