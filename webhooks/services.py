@@ -121,7 +121,7 @@ def endpoint_create(
         description=_clean_description(description),
         event_types=_clean_event_types(event_types),
         enabled=bool(enabled),
-        payload_format=_clean_payload_format(payload_format),
+        payload_format=_clean_payload_format(payload_format or formats.KEYWARD),
         secret=_new_secret(),
         created_by=actor.user if isinstance(actor, Membership) else actor,
     )

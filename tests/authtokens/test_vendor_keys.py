@@ -158,7 +158,9 @@ def test_a_read_only_key_lists_grants_but_cannot_fulfil_import_or_write_through_
     refused = [
         client.post("/api/v1/staff/grants/grt_x/license-key/", {"key": "K"}, format="json"),
         client.post("/api/v1/staff/licenses/import/", [{"key": "K", "product": "p"}], format="json"),
-        client.post("/compat/dodo/license_keys", {"customer_id": "c", "key": "K", "product_id": "p"}, format="json"),
+        client.post(
+            "/compat/dodo/license_keys", {"customer_id": "c", "key": "K", "product_id": "p"}, format="json"
+        ),
     ]
     assert [r.status_code for r in refused] == [403, 403, 403]
     assert {r.json()["code"] for r in refused} == {"VENDOR_KEY_READ_ONLY"}

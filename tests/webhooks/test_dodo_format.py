@@ -56,3 +56,28 @@ def test_an_unknown_payload_format_is_refused(local_webhooks, db):
             actor=staff, url="http://127.0.0.1:9/h", event_types=["grant.created"], payload_format="xml"
         )
     assert refused.value.field == "payload_format"
+
+
+def test_the_dashboard_form_sets_and_keeps_the_payload_format(client, owner, workspace, local_webhooks):
+    from webhooks.models import WebhookEndpoint
+
+    client.force_login(owner.user)
+    base = f"/w/{workspace.slug}/webhooks/"
+    page = client.get(base).content.decode()
+    assert 'name="payload_format"' in page
+    client.post(
+        base,
+        {
+            "url": "http://127.0.0.1:9/h",
+            "event_types": ["grant.created"],
+            "payload_format": "dodo",
+            "enabled": "on",
+        },
+    )
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.payload_format == "dodo"
+    client.post(
+        f"{base}{endpoint.pk}/", {"url": endpoint.url, "event_types": ["grant.created"], "enabled": "on"}
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.payload_format == "dodo"
