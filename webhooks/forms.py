@@ -21,7 +21,7 @@ class EndpointForm(forms.Form):
         choices=[("keyward", "Keyward"), ("dodo", "Dodo Payments")],
         required=False,
         initial="keyward",
-        help_text="Dodo Payments: Dodo's own event shapes, so an existing Dodo webhook handler keeps working.",
+        help_text="Dodo Payments: Dodo's own event shapes, so a Dodo webhook handler keeps working.",
     )
     enabled = forms.BooleanField(required=False, initial=True, help_text="Off: nothing is sent to it.")
 
