@@ -328,6 +328,25 @@ def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, s
 
 
 @transaction.atomic
+def workspace_create_for_billing_customer(
+    *, name: str, owner_email: str, send_invitation: bool = True
+) -> Workspace:
+    """A purchase by a new customer (commerce): as workspace_create_for_customer, with no staff
+    member behind it; the owner invitation comes from Keyward itself (an import sends none: staff
+    resend it from admin when the customer should hear of it)."""
+    owner_email = _clean_email(owner_email, field="email")
+    workspace = Workspace.objects.create(
+        name=name[:100] or owner_email, slug=_unique_slug(name or owner_email)
+    )
+    invitation = Invitation.objects.create(
+        workspace=workspace, email=owner_email, role=Role.OWNER, invited_by=None, expires_at=_expiry()
+    )
+    if send_invitation:
+        transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return workspace
+
+
+@transaction.atomic
 def workspace_rename(*, actor: Membership, name: str) -> Workspace:
     if not actor.is_admin_or_owner:
         raise forbidden("Only owners and admins can rename the workspace.")

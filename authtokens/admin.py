@@ -2,14 +2,22 @@
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 
+from project import sealed
 from project.errors import DomainError
 
-from . import services
-from .models import AuthToken, SecurityEvent
+from . import services, vendor_keys
+from .models import AuthToken, SecurityEvent, VendorApiKey
+
+NEW_VENDOR_KEY = "authtokens.new_vendor_key"
 
 LEGACY_NOTICE_DAYS = 90
 
@@ -122,3 +130,115 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class VendorApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = VendorApiKey
+        fields = ("name", "access", "expires_at")
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("Choose an expiry in the future, or none.")
+        return expires_at
+
+
+@admin.register(VendorApiKey)
+class VendorApiKeyAdmin(admin.ModelAdmin):
+    """Staff add a key here; it is shown once, on the page the save redirects to, then never again."""
+
+    list_display = (
+        "name",
+        "masked",
+        "access",
+        "status",
+        "use_count",
+        "last_used_at",
+        "expires_at",
+        "created_at",
+    )
+    list_filter = ("access", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "last4", "public_id")
+    actions = ("revoke_keys",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = VendorApiKeyAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "access", "expires_at")
+        return (
+            "public_id",
+            "name",
+            "masked",
+            "access",
+            "status",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "use_count",
+            "last_used_at",
+            "last_used_ip",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            issued = vendor_keys.vendor_api_key_create(
+                created_by=request.user,
+                name=data["name"],
+                access=data["access"],
+                expires_at=data["expires_at"],
+            )
+        except DomainError as error:
+            raise PermissionDenied(error.message) from None
+        for field in VendorApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.key, field.attname))
+        obj._state.adding = False
+        request._new_vendor_key = issued.plaintext
+
+    def response_add(self, request, obj, post_url_continue=None):
+        sealed.stash(request, NEW_VENDOR_KEY, {"key_id": obj.pk, "key": request._new_vendor_key})
+        return redirect(reverse("admin:authtokens_vendorapikey_created", args=[obj.pk]))
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:key_id>/created/",
+                self.admin_site.admin_view(self.created_view),
+                name="authtokens_vendorapikey_created",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def created_view(self, request, key_id):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        key = get_object_or_404(VendorApiKey, pk=key_id)
+        shown = sealed.pop(request, NEW_VENDOR_KEY)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "key": key,
+            "plaintext_key": shown["key"] if shown and shown.get("key_id") == key.pk else None,
+            "title": "Vendor API key created",
+        }
+        response = TemplateResponse(request, "authtokens/admin_vendor_key_created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected vendor API keys")
+    def revoke_keys(self, request, queryset):
+        for key in queryset:
+            vendor_keys.vendor_api_key_revoke(revoked_by=request.user, key=key)
+        self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)

@@ -182,3 +182,57 @@ class SecurityEvent(models.Model):
     @property
     def token_masked(self) -> str:
         return tokens.masked(self.token_kind, self.token_last4) if self.token_kind else ""
+
+
+class VendorApiKeyAccess(models.TextChoices):
+    READ = "read", "Read-only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class VendorApiKey(models.Model):
+    """A vendor's machine credential (`kw_api_…`) for the staff API, billing and the Dodo management
+    endpoints: it belongs to no workspace, so nobody joins one just to hold a credential.
+
+    Stored like every token: the SHA-256 and the last four characters, shown once."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    access = models.CharField(
+        max_length=10, choices=VendorApiKeyAccess.choices, default=VendorApiKeyAccess.READ
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last4 = models.CharField(max_length=4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    use_count = models.PositiveBigIntegerField(default=0, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "vendor API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.masked})"
+
+    @property
+    def masked(self) -> str:
+        return tokens.masked("api", self.last4)
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.access == VendorApiKeyAccess.READ
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or timezone.now() < self.expires_at)
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.is_live else "expired"

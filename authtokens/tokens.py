@@ -1,6 +1,6 @@
 r"""The auth token format, with no database in sight.
 
-A token is a type prefix (`kw_dev_` or `kw_ci_`), 30 random base62
+A token is a type prefix (`kw_dev_`, `kw_ci_` or a vendor API key's `kw_api_`), 30 random base62
 characters, then 6 base62 characters of the CRC32 of the random part:
 
     kw_dev_4fT0...(30)...Qz 0a1B2c
@@ -21,12 +21,12 @@ import zlib
 BASE62 = string.digits + string.ascii_letters
 RANDOM_LENGTH = 30
 CHECKSUM_LENGTH = 6
-PREFIXES = {"developer": "kw_dev_", "ci": "kw_ci_"}
+PREFIXES = {"developer": "kw_dev_", "ci": "kw_ci_", "api": "kw_api_"}
 KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIXES.items()}
 
 # For secret scanners (GitHub partner program, gitleaks, trufflehog...).
-TOKEN_REGEX = r"\bkw_(?:dev|ci)_[0-9A-Za-z]{36}\b"
-_FULL_MATCH = re.compile(r"kw_(dev|ci)_([0-9A-Za-z]{30})([0-9A-Za-z]{6})")
+TOKEN_REGEX = r"\bkw_(?:dev|ci|api)_[0-9A-Za-z]{36}\b"
+_FULL_MATCH = re.compile(r"(kw_(?:dev|ci|api)_)([0-9A-Za-z]{30})([0-9A-Za-z]{6})")
 
 
 def base62_encode(number: int, length: int) -> str:
@@ -50,7 +50,8 @@ def generate(kind: str) -> str:
 
 
 def parse_kind(raw: str) -> str | None:
-    """The token's kind ("developer" or "ci") if its format and checksum are right, else None."""
+    """The token's kind ("developer", "ci", or "api" for a vendor API key) if its format and checksum
+    are right, else None."""
     if not isinstance(raw, str):
         return None
     match = _FULL_MATCH.fullmatch(raw)
@@ -59,7 +60,7 @@ def parse_kind(raw: str) -> str | None:
     prefix, random_part, given = match.groups()
     if not secrets.compare_digest(checksum(random_part), given):
         return None
-    return "developer" if prefix == "dev" else "ci"
+    return KIND_BY_PREFIX[prefix]
 
 
 def hash_token(raw: str) -> str:

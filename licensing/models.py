@@ -50,6 +50,15 @@ class Policy(models.Model):
         default=False,
         help_text="A workspace without any license may start one trial of this policy (lasting trial_days).",
     )
+    fulfilment = models.CharField(
+        max_length=10,
+        choices=[
+            ("auto", "Automatic: generate and e-mail the key"),
+            ("manual", "Manual: staff supply the key"),
+        ],
+        default="auto",
+        help_text="What a purchase of this policy does (commerce).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -110,6 +119,12 @@ class License(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     validation_count = models.PositiveBigIntegerField(default=0)
     last_validated_at = models.DateTimeField(null=True, blank=True)
+    # Commerce: the purchase behind the license, and its own limit (wins over the policy's).
+    payment_id = models.CharField(max_length=100, blank=True, db_index=True)
+    subscription_id = models.CharField(max_length=100, blank=True, db_index=True)
+    activation_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Machines for this license alone. Empty: the policy's limit."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -137,6 +152,11 @@ class License(models.Model):
     @property
     def masked_key(self) -> str:
         return f"…{self.key_suffix}"
+
+    @property
+    def max_activations(self) -> int | None:
+        """The machine limit that holds: the license's own, else its policy's (None: unlimited)."""
+        return self.activation_limit if self.activation_limit is not None else self.policy.max_activations
 
 
 class Activation(models.Model):

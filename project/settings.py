@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "licensing",
     "parameters",
     "webhooks",
+    "commerce",
 ]
 
 MIDDLEWARE = [
@@ -256,3 +257,7 @@ WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 # A PEM file of extra certificate authorities trusted for webhook receivers (empty: the usual ones).
 WEBHOOK_TLS_CA_FILE = env.str("WEBHOOK_TLS_CA_FILE", default="")
+
+# Commerce (commerce/): the Standard Webhooks secret (`whsec_…`) that signs inbound billing events
+# at /api/v1/billing/events. Empty: the endpoint answers 503 until it is set.
+BILLING_WEBHOOK_SECRET = env.str("BILLING_WEBHOOK_SECRET", default="")

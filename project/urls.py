@@ -17,6 +17,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", include("licensing.urls")),
     path("w/<slug:workspace_slug>/", include("parameters.urls")),
     path("w/<slug:workspace_slug>/", include("webhooks.urls")),
+    path("staff/", include("commerce.urls")),
     path("", include("accounts.urls")),
 ]
 

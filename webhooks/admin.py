@@ -18,9 +18,15 @@ class EndpointForm(forms.ModelForm):
         choices=[(name, name) for name in EVENT_TYPES], widget=forms.CheckboxSelectMultiple
     )
 
+    payload_format = forms.ChoiceField(
+        choices=WebhookEndpoint._meta.get_field("payload_format").choices,
+        required=False,
+        help_text="Dodo Payments: Dodo's own payload shapes, so a Dodo webhook handler keeps working.",
+    )
+
     class Meta:
         model = WebhookEndpoint
-        fields = ["workspace", "url", "description", "event_types", "enabled"]
+        fields = ["workspace", "url", "description", "event_types", "payload_format", "enabled"]
         help_texts = {"workspace": "Empty: a vendor endpoint that hears every workspace's events."}
 
     def clean_url(self):
@@ -49,6 +55,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in ("url", "description", "event_types")}
+        data["payload_format"] = form.cleaned_data.get("payload_format") or "keyward"
         if change:
             services.endpoint_update(
                 actor=request.user, endpoint=obj, enabled=form.cleaned_data["enabled"], **data

@@ -25,6 +25,7 @@ from standardwebhooks.webhooks import Webhook
 from project.errors import DomainError
 
 from . import ssrf
+from .formats import payload_for
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def attempt_delivery(delivery_id: int) -> tuple[str, WebhookDelivery | None, flo
     if not endpoint.enabled and event.type != "webhook.test":
         _finish(delivery, DeliveryStatus.FAILED)
         return "endpoint-disabled", _next_in_chain(delivery), None
-    body = json.dumps(event.payload, separators=(",", ":"))
+    body = json.dumps(payload_for(event, endpoint), separators=(",", ":"))
     attempt = _post(endpoint, signature_headers(endpoint, event.id, body, now), body)
     attempt.delivery = delivery
     attempt.save()

@@ -80,6 +80,12 @@ def render_parameter_change(change: ParameterChange) -> Rendered:
     return Rendered(parameter.workspace_id, data, f"parameter:{parameter.workspace_id}:{parameter.stage}")
 
 
+def render_grant(grant) -> Rendered:
+    from commerce.api.serializers import GrantOutputSerializer
+
+    return Rendered(grant.workspace_id, _plain(GrantOutputSerializer(grant).data), f"grant:{grant.public_id}")
+
+
 def render_test(endpoint) -> Rendered:
     return Rendered(endpoint.workspace_id, {"message": "A test event from Keyward.", "endpoint": endpoint.pk})
 
@@ -89,6 +95,7 @@ ACTIVATION = Subject(lambda activation: activation.license.workspace_id, render_
 TOKEN = Subject(lambda token: token.workspace_id, render_token)
 MEMBER = Subject(lambda membership: membership.workspace_id, render_member)
 PARAMETER = Subject(lambda change: change.parameter.workspace_id, render_parameter_change)
+GRANT = Subject(lambda grant: grant.workspace_id, render_grant)
 
 EVENT_TYPES: dict[str, Subject] = {
     "license.created": LICENSE,
@@ -102,6 +109,10 @@ EVENT_TYPES: dict[str, Subject] = {
     "member.added": MEMBER,
     "member.removed": MEMBER,
     "parameter.changed": PARAMETER,
+    "grant.created": GRANT,
+    "grant.delivered": GRANT,
+    "grant.failed": GRANT,
+    "grant.revoked": GRANT,
 }
 TEST_EVENT_TYPE = "webhook.test"  # sent on request to one endpoint; nobody subscribes to it
 
@@ -112,5 +123,8 @@ def emit(event_type: str, obj) -> None:
 
     subject = EVENT_TYPES[event_type]
     event_record(
-        event_type=event_type, workspace_id=subject.workspace_id(obj), render=lambda: subject.render(obj)
+        event_type=event_type,
+        workspace_id=subject.workspace_id(obj),
+        render=lambda: subject.render(obj),
+        subject=obj,
     )

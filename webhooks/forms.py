@@ -16,4 +16,14 @@ class EndpointForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one event type to receive."},
     )
+    payload_format = forms.ChoiceField(
+        label="Payload format",
+        choices=[("keyward", "Keyward"), ("dodo", "Dodo Payments")],
+        required=False,
+        initial="keyward",
+        help_text="Dodo Payments: Dodo's own event shapes, so a Dodo webhook handler keeps working.",
+    )
     enabled = forms.BooleanField(required=False, initial=True, help_text="Off: nothing is sent to it.")
+
+    def clean_payload_format(self):
+        return self.cleaned_data["payload_format"] or None  # not sent: unchanged (Keyward's for a new one)

@@ -24,6 +24,12 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(max_length=200, blank=True)
     event_types = models.JSONField(default=list, help_text="The event types this endpoint receives.")
     enabled = models.BooleanField(default=True)
+    payload_format = models.CharField(
+        max_length=20,
+        choices=[("keyward", "Keyward"), ("dodo", "Dodo Payments")],
+        default="keyward",
+        help_text="The payload shape it receives (webhooks/formats.py); Dodo's keeps Dodo handlers working.",
+    )
     disabled_reason = models.CharField(max_length=200, blank=True)
     # The signing secret (whsec_…) must be readable to sign; it is shown to people once, never again.
     secret = models.CharField(max_length=100, editable=False)
@@ -52,6 +58,8 @@ class WebhookEvent(models.Model):
     )
     type = models.CharField(max_length=64)
     payload = models.JSONField()
+    # The same event in the other payload formats its endpoints chose: {"dodo": {...}}.
+    alternates = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

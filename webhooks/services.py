@@ -24,7 +24,7 @@ from project.background import enqueue_on_commit
 from project.errors import DomainError, forbidden, not_found
 from project.mail import email_send
 
-from . import selectors, ssrf
+from . import formats, selectors, ssrf
 from .events import EVENT_TYPES, TEST_EVENT_TYPE, Rendered, render_test
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -88,9 +88,27 @@ def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
 # ---------------------------------------------------------------- endpoints
 
 
+def _clean_payload_format(payload_format) -> str:
+    names = [choice[0] for choice in WebhookEndpoint._meta.get_field("payload_format").choices]
+    if payload_format not in names:
+        raise DomainError(
+            "PAYLOAD_FORMAT_INVALID",
+            f"The payload format must be one of {', '.join(names)}.",
+            field="payload_format",
+        )
+    return payload_format
+
+
 @transaction.atomic
 def endpoint_create(
-    *, actor: Actor, url, event_types, description="", enabled=True, workspace: Workspace | None = None
+    *,
+    actor: Actor,
+    url,
+    event_types,
+    description="",
+    enabled=True,
+    workspace: Workspace | None = None,
+    payload_format=formats.KEYWARD,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (returned this once). A member's endpoint belongs to
     their workspace; a staff user's to the vendor unless `workspace` is given."""
@@ -103,6 +121,7 @@ def endpoint_create(
         description=_clean_description(description),
         event_types=_clean_event_types(event_types),
         enabled=bool(enabled),
+        payload_format=_clean_payload_format(payload_format or formats.KEYWARD),
         secret=_new_secret(),
         created_by=actor.user if isinstance(actor, Membership) else actor,
     )
@@ -111,7 +130,14 @@ def endpoint_create(
 
 @transaction.atomic
 def endpoint_update(
-    *, actor: Actor, endpoint: WebhookEndpoint, url=None, description=None, event_types=None, enabled=None
+    *,
+    actor: Actor,
+    endpoint: WebhookEndpoint,
+    url=None,
+    description=None,
+    event_types=None,
+    enabled=None,
+    payload_format=None,
 ) -> WebhookEndpoint:
     """Changes what is given (None: unchanged). Enabling clears the reason it was disabled."""
     check_may_manage(actor, endpoint)
@@ -125,6 +151,8 @@ def endpoint_update(
     if enabled is not None:
         endpoint.enabled = bool(enabled)
         endpoint.disabled_reason = "" if endpoint.enabled else "Disabled by a person."
+    if payload_format is not None:
+        endpoint.payload_format = _clean_payload_format(payload_format)
     endpoint.save()
     return endpoint
 
@@ -175,12 +203,17 @@ def delivery_redeliver(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDel
 # ---------------------------------------------------------------- the outbox
 
 
-def _event_create(event_type: str, rendered: Rendered) -> WebhookEvent:
+def _event_create(event_type: str, rendered: Rendered, alternates: dict | None = None) -> WebhookEvent:
     now = timezone.now()
     event_id = f"msg_{uuid.uuid4().hex}"
     payload = {"type": event_type, "timestamp": now.isoformat(), "data": rendered.data}
     return WebhookEvent.objects.create(
-        id=event_id, workspace_id=rendered.workspace_id, type=event_type, payload=payload, created_at=now
+        id=event_id,
+        workspace_id=rendered.workspace_id,
+        type=event_type,
+        payload=payload,
+        alternates=alternates or {},
+        created_at=now,
     )
 
 
@@ -202,14 +235,17 @@ def _deliveries_create(event: WebhookEvent, endpoints, ordering_key: str) -> lis
 # savepoint=False: it only ever joins the caller's transaction, and the activation hot path should
 # not pay two SAVEPOINT round trips for it.
 @transaction.atomic(savepoint=False)
-def event_record(*, event_type: str, workspace_id: int | None, render) -> WebhookEvent | None:
+def event_record(*, event_type: str, workspace_id: int | None, render, subject=None) -> WebhookEvent | None:
     """Writes the event and its deliveries in the caller's transaction; nothing (and no rendering,
-    `render()` builds the payload) when no endpoint listens."""
+    `render()` builds the payload) when no endpoint listens. `subject`: the changed object, for
+    endpoints that chose another payload format (formats.py)."""
     endpoints = selectors.endpoints_listening(event_type=event_type, workspace_id=workspace_id)
     if not endpoints:
         return None
     rendered = render()
-    event = _event_create(event_type, rendered)
+    other_formats = {endpoint.payload_format for endpoint in endpoints} - {formats.KEYWARD}
+    alternates = formats.render_alternates(other_formats, event_type, subject) if other_formats else {}
+    event = _event_create(event_type, rendered, alternates)
     _deliveries_create(event, endpoints, rendered.ordering_key)
     return event
 

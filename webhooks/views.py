@@ -65,6 +65,7 @@ def _detail_page(request, endpoint, form=None, new_secret=None, status=200):
         "description": endpoint.description,
         "event_types": endpoint.event_types,
         "enabled": endpoint.enabled,
+        "payload_format": endpoint.payload_format,
     }
     context = {
         "endpoint": endpoint,

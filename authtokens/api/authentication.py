@@ -23,8 +23,8 @@ from accounts import selectors as account_selectors
 from accounts.models import Membership, Workspace
 from project.errors import DomainError, ErrorKind, not_found
 
-from .. import selectors, services
-from ..models import AuthToken, TokenKind
+from .. import selectors, services, tokens, vendor_keys
+from ..models import AuthToken, TokenKind, VendorApiKey
 
 KEYWORD = "bearer"
 
@@ -45,6 +45,46 @@ class CITokenForbidden(DomainError, exceptions.PermissionDenied):
             "use a developer token or log in to do this.",
             kind=ErrorKind.FORBIDDEN,
         )
+
+
+class VendorKeyForbidden(DomainError, exceptions.PermissionDenied):
+    def __init__(self):
+        super().__init__(
+            "VENDOR_KEY_NOT_ALLOWED",
+            "Vendor API keys reach only the staff, billing and Dodo management APIs; "
+            "use a developer or CI token here.",
+            kind=ErrorKind.FORBIDDEN,
+        )
+
+
+def request_vendor_key(request) -> VendorApiKey | None:
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, VendorApiKey) else None
+
+
+def acting_user(request):
+    """The user behind a request, for `created_by`: None for a vendor API key (it is nobody's)."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+class IsStaffOrVendorKey(BasePermission):
+    """Staff (session or developer token), or a vendor API key; a read-only key may only read."""
+
+    message = "Only Keyward staff and vendor API keys can use this API."
+
+    def has_permission(self, request, view):
+        key = request_vendor_key(request)
+        if key is not None:
+            if key.is_read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+                raise DomainError(
+                    "VENDOR_KEY_READ_ONLY",
+                    "This vendor API key is read-only; use a read-write key to make changes.",
+                    kind=ErrorKind.FORBIDDEN,
+                )
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.is_active)
 
 
 def parse_bearer(header: str | None) -> str | None:
@@ -98,6 +138,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         raw = parse_bearer(request.META.get("HTTP_AUTHORIZATION"))
         if raw is None:
             return None  # not ours: let session authentication try
+        if tokens.parse_kind(raw) == "api":
+            return self._authenticate_vendor_key(request, raw)
         try:
             token = selectors.token_resolve(raw_token=raw)
         except DomainError as error:
@@ -109,6 +151,18 @@ class BearerTokenAuthentication(BaseAuthentication):
         request._request.auth_token = token  # read by DeprecationHeaderMiddleware
         user = token.membership.user if token.kind == TokenKind.DEVELOPER else AnonymousUser()
         return user, token
+
+    def _authenticate_vendor_key(self, request, raw: str):
+        """A vendor API key: no user and no workspace; only views with allow_vendor_key accept it."""
+        try:
+            key = vendor_keys.vendor_api_key_resolve(raw_key=raw)
+        except DomainError as error:
+            raise TokenRejected(error) from None
+        view = (request.parser_context or {}).get("view")
+        if not getattr(view, "allow_vendor_key", False):
+            raise VendorKeyForbidden()
+        vendor_keys.vendor_api_key_record_use(key=key, ip=client_ip(request))
+        return AnonymousUser(), key
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

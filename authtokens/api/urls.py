@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import vendor_keys, views
 
 app_name = "authtokens_api"
 
@@ -21,5 +21,11 @@ urlpatterns = [
     path(f"{ci_token}rotate/", views.CITokenRotateView.as_view(), name="ci-token-rotate"),
     path(f"{ci_token}revoke/", views.CITokenRevokeView.as_view(), name="ci-token-revoke"),
     path(f"{workspace}security-log/", views.SecurityLogView.as_view(), name="security-log"),
+    path("staff/api-keys/", vendor_keys.VendorKeyListView.as_view(), name="vendor-key-list"),
+    path(
+        "staff/api-keys/<str:key_id>/revoke/",
+        vendor_keys.VendorKeyRevokeView.as_view(),
+        name="vendor-key-revoke",
+    ),
     path("secret-scanning/report", views.LeakReportView.as_view(), name="secret-scanning-report"),
 ]

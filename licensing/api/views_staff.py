@@ -1,6 +1,6 @@
 """Staff API under /api/v1/staff/: products, policies and licenses across all workspaces.
 
-Reached with a staff session or a staff member's developer token; anybody
+Reached with a staff session, a staff member's developer token or a vendor API key; anybody
 else gets 403 (401 without credentials).
 """
 
@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from authtokens.api.authentication import IsStaffOrVendorKey, acting_user
 from project.api.inputs import validated_serializer
 from project.errors import DomainError
 
@@ -45,7 +46,8 @@ class IsStaff(BasePermission):
 
 
 class StaffAPIView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaffOrVendorKey]
+    allow_vendor_key = True  # a read-only key reads; a read-write key also writes
 
 
 # ---------------------------------------------------------------- products and policies
@@ -169,7 +171,7 @@ class LicenseListView(StaffAPIView, GenericAPIView):
             name=data["name"],
             metadata=data["metadata"],
             source=data["source"],
-            created_by=request.user,
+            created_by=acting_user(request),
             expires_at=data.get("expires_at"),
         )
         return Response(_created([(license, plaintext)])[0], status=status.HTTP_201_CREATED)
@@ -189,7 +191,7 @@ class LicenseIssueView(StaffAPIView):
             policy=data["policy"],
             workspace=_workspace(data["workspace"]),
             count=data["count"],
-            created_by=request.user,
+            created_by=acting_user(request),
             source=data["source"],
         )
         return Response({"licenses": _created(pairs)}, status=status.HTTP_201_CREATED)

@@ -145,7 +145,7 @@ def _status_refusal(license: License) -> DomainError | None:
 
 
 def _limit_refusal(license: License) -> DomainError:
-    limit = license.policy.max_activations
+    limit = license.max_activations
     return _refusal(
         "ACTIVATION_LIMIT_REACHED",
         f"This license is already activated on {limit} of {limit} machines; deactivate one to free a seat.",
@@ -259,7 +259,7 @@ def _activate_locked(
             existing.is_new = False
             existing.certificate = _certify(license, existing)
             return license, existing, None
-        limit = license.policy.max_activations
+        limit = license.max_activations
         if limit is not None and machine_count >= limit:
             return license, None, _limit_refusal(license)
         activation = Activation(

@@ -4,9 +4,9 @@ Dodo sets the activation limit per license key, and names customers by its
 own ids. Keyward keeps the limit on the policy and owns licenses by
 workspace, so:
 
-- a key's `activations_limit` selects a policy of the product with that limit
-  (the product's first policy when no limit is given), and creates one, cloned
-  from the product's first policy, when none has it;
+- a key's `activations_limit` is the license's own limit (License.activation_limit),
+  which wins over its policy's; only "unlimited" (null) on a product whose first
+  policy has a limit still selects (or clones) a policy without one;
 - a `customer_id` that is a workspace's slug gives the license to that
   workspace; any other id makes a user-less key that keeps the id in its
   metadata (`dodo_customer_id`), so keys imported from Dodo keep their owner.
@@ -86,10 +86,16 @@ def dodo_license_key_create(
 ) -> tuple[License, str]:
     """Dodo's "create license key": an imported key. Omitted fields take the policy's defaults."""
     product = _product(product_code)
-    if activations_limit is UNSET:
-        policy = _default_policy(product)
-    else:
-        policy = _policy_with_limit(product=product, limit=activations_limit, like=None)
+    policy = _default_policy(product)
+    own_limit = None
+    if activations_limit is None and policy.max_activations is not None:
+        policy = _policy_with_limit(product=product, limit=None, like=policy)
+    elif (
+        activations_limit is not UNSET
+        and activations_limit is not None
+        and activations_limit != policy.max_activations
+    ):
+        own_limit = activations_limit
     workspace = Workspace.objects.filter(slug=customer_id).first()
     license, plaintext = license_create(
         policy=policy,
@@ -99,6 +105,7 @@ def dodo_license_key_create(
         source=LicenseSource.IMPORT,
         created_by=created_by,
         expires_at=None if expires_at is UNSET else expires_at,
+        activation_limit=own_limit,
     )
     if expires_at is None and license.expires_at is not None:  # explicit null: never expires
         license = license_update(license=license, expires_at=None)
@@ -115,6 +122,28 @@ def _move_to_limit(license: License, limit: int | None) -> License:
         )
         license.policy = policy
         license.save(update_fields=["policy"])
+    return license
+
+
+def _set_limit(license: License, limit: int | None) -> License:
+    """The license's own limit; never below the machines already active on it (Dodo refuses that too)."""
+    license = (
+        License.objects.select_for_update(of=("self",)).select_related("policy__product").get(pk=license.pk)
+    )
+    active = license.activations.count()
+    if limit is not None and limit < active:
+        raise DomainError(
+            "ACTIVATION_LIMIT_LESS_THAN_CURRENT_AMOUNT",
+            f"This key is active on {active} machines; deactivate some before lowering its limit to {limit}.",
+            kind=ErrorKind.UNPROCESSABLE,
+            field="activations_limit",
+        )
+    if limit is None:
+        license = _move_to_limit(license, None)
+        license.activation_limit = None
+    else:
+        license.activation_limit = None if limit == license.policy.max_activations else limit
+    license.save(update_fields=["activation_limit"])
     return license
 
 
@@ -136,8 +165,8 @@ def dodo_license_key_update(
     *, license: License, activations_limit=UNSET, disabled=UNSET, expires_at=UNSET
 ) -> License:
     """Dodo's "update license key": activation limit, disabled flag, expiry; omitted fields stay."""
-    if activations_limit is not UNSET and activations_limit != license.policy.max_activations:
-        license = _move_to_limit(license, activations_limit)
+    if activations_limit is not UNSET and activations_limit != license.max_activations:
+        license = _set_limit(license, activations_limit)
     return license_update(license=license, status=_status_for(license, disabled), expires_at=expires_at)
 
 

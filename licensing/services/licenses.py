@@ -129,8 +129,15 @@ def license_create(
     created_by=None,
     expires_at: datetime | None = None,
     is_trial: bool = False,
+    payment_id: str = "",
+    subscription_id: str = "",
+    activation_limit: int | None = None,
+    policy_expiry: bool = True,
 ) -> tuple[License, str]:
-    """A new active license and its plaintext key (show it once: an encrypted policy keeps only the hash)."""
+    """A new active license and its plaintext key (show it once: an encrypted policy keeps only the hash).
+
+    Without `expires_at` it expires after the policy's duration, unless `policy_expiry` is off (an
+    imported key without an expiry has none)."""
     if source not in LicenseSource.values:
         raise DomainError(
             "SOURCE_INVALID", f"Source must be one of {', '.join(LicenseSource.values)}.", field="source"
@@ -139,7 +146,17 @@ def license_create(
     name = clean_name(name)
     metadata = clean_metadata(metadata)
     key_hash = ensure_key_available(plaintext)
-    if expires_at is None and policy.duration is not None:
+    if activation_limit is not None and (
+        isinstance(activation_limit, bool)
+        or not isinstance(activation_limit, int)
+        or not 1 <= activation_limit <= 2**31 - 1
+    ):
+        raise DomainError(
+            "ACTIVATION_LIMIT_INVALID",
+            "The activation limit is a whole number of at least 1, or empty.",
+            field="activation_limit",
+        )
+    if expires_at is None and policy.duration is not None and policy_expiry:
         expires_at = timezone.now() + policy.duration
     license = License(
         public_id=public_id("lic"),
@@ -154,6 +171,9 @@ def license_create(
         metadata=metadata,
         created_by=created_by,
         expires_at=expires_at,
+        payment_id=payment_id,
+        subscription_id=subscription_id,
+        activation_limit=activation_limit,
     )
     try:
         with transaction.atomic():
@@ -187,19 +207,29 @@ def license_issue(
 # ---------------------------------------------------------------- status and expiry
 
 
+def _grant_follows(license: License, *, disabled: bool) -> None:
+    """A license disabled (or re-enabled) directly takes its commerce grant along."""
+    from commerce.services import grant_follow_license  # commerce builds on licensing, not the reverse
+
+    grant_follow_license(license=license, disabled=disabled)
+
+
 @transaction.atomic
-def license_suspend(*, license: License) -> License:
+def license_suspend(*, license: License, by_billing: bool = False) -> License:
+    """`by_billing`: a subscription on hold suspends it; that is no direct disabling of the key."""
     license = _locked(license)
     _refuse_if_revoked(license, "suspended")
     if license.status != LicenseStatus.SUSPENDED:
         license.status = LicenseStatus.SUSPENDED
         license.save(update_fields=["status"])
         events.emit("license.updated", license)
+        if not by_billing:
+            _grant_follows(license, disabled=True)
     return license
 
 
 @transaction.atomic
-def license_reinstate(*, license: License) -> License:
+def license_reinstate(*, license: License, by_billing: bool = False) -> License:
     license = _locked(license)
     _refuse_if_revoked(license, "reinstated")
     if license.status != LicenseStatus.SUSPENDED:
@@ -211,6 +241,8 @@ def license_reinstate(*, license: License) -> License:
     license.status = LicenseStatus.ACTIVE
     license.save(update_fields=["status"])
     events.emit("license.updated", license)
+    if not by_billing:
+        _grant_follows(license, disabled=False)
     return license
 
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("licensing.api.urls")),
     path("", include("parameters.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("commerce.api.urls")),
     path("ping", PingView.as_view(), name="api-ping"),  # trivial endpoint for `make bench`
 ]

@@ -146,7 +146,7 @@ def test_activation_limit_answers_422_once_without_retries(sdk, policy, workspac
         client.licenses.activate(license_key=license.plaintext_key, name="two")
 
     assert refused.value.status_code == 422
-    assert refused.value.body["code"] == "ACTIVATION_LIMIT_REACHED"
+    assert refused.value.body["code"] == "LICENSE_KEY_LIMIT_REACHED"  # Dodo's own code
     assert len(requests) == 1  # the SDK did not retry
     assert license.activations.count() == 1
 
@@ -205,8 +205,9 @@ def test_create_license_key_for_an_unknown_customer_keeps_the_id_on_a_user_less_
     assert license.workspace is None
     assert license.metadata == {"dodo_customer_id": "cus_dodo123"}
     assert created.customer_id == "cus_dodo123"
-    assert created.activations_limit == 7 and license.policy.max_activations == 7
-    assert license.policy.product == policy.product and license.policy.duration == policy.duration
+    # The key carries its own limit; no policy is cloned for it.
+    assert created.activations_limit == 7 and license.max_activations == 7 and license.activation_limit == 7
+    assert license.policy == policy and Policy.objects.count() == 1
     assert created.expires_at is None and license.expires_at is None
 
 
@@ -245,8 +246,8 @@ def test_retrieve_and_update_license_key(staff, license):
     assert (enabled.status, enabled.activations_limit, enabled.expires_at) == ("active", 5, None)
     license.refresh_from_db()
     assert license.status == LicenseStatus.ACTIVE and license.expires_at is None
-    assert license.policy.max_activations == 5
-    assert Policy.objects.filter(product=license.policy.product).count() == 2
+    assert license.max_activations == 5 and license.activation_limit == 5
+    assert Policy.objects.filter(product=license.policy.product).count() == 1
 
 
 def test_enabling_a_revoked_key_is_refused_with_422_not_a_retried_409(staff, license):

@@ -17,6 +17,9 @@ class EndpointInputSerializer(serializers.Serializer):
         help_text="See GET webhooks/event-types/.",
     )
     enabled = serializers.BooleanField(required=False)
+    payload_format = serializers.ChoiceField(
+        choices=["keyward", "dodo"], required=False, help_text="dodo: Dodo Payments' payload shapes."
+    )
 
 
 class EndpointOutputSerializer(serializers.Serializer):
@@ -25,6 +28,7 @@ class EndpointOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     event_types = serializers.ListField(child=serializers.CharField())
     enabled = serializers.BooleanField()
+    payload_format = serializers.CharField()
     disabled_reason = serializers.CharField(help_text="Why Keyward or a person disabled it.")
     created_at = serializers.DateTimeField()
 

@@ -16,7 +16,7 @@ How Keyward maps onto Dodo's objects (see also the README):
 |                           | `dodo_customer_id` (set when the key was created)              |
 | `status`                  | active -> active, expired -> expired, suspended/revoked ->     |
 |                           | disabled                                                       |
-| `activations_limit`       | the policy's max_activations (null: unlimited)                 |
+| `activations_limit`       | the license's own limit, else its policy's (null: unlimited)   |
 | `instances_count`         | number of activations                                          |
 | `source`                  | License.source (auto, manual, import: the same values)         |
 | `payment_id`,             | metadata `dodo_payment_id` / `dodo_subscription_id`, else null |
@@ -161,10 +161,10 @@ def render_license_key(license: License, *, instances_count: int, plaintext: str
         "product_id": license.policy.product.code,
         "source": license.source,
         "status": DODO_STATUS[license.effective_status],
-        "activations_limit": license.policy.max_activations,
+        "activations_limit": license.max_activations,
         "expires_at": license.expires_at,
-        "payment_id": metadata.get("dodo_payment_id"),
-        "subscription_id": metadata.get("dodo_subscription_id"),
+        "payment_id": license.payment_id or metadata.get("dodo_payment_id"),
+        "subscription_id": license.subscription_id or metadata.get("dodo_subscription_id"),
     }
 
 
@@ -179,7 +179,16 @@ def render_instance(activation: Activation) -> dict:
 
 
 def render_customer(license: License) -> dict:
-    """Dodo's "limited customer details": the workspace and, when the seat is assigned, its member."""
+    """Dodo's "limited customer details": the paying customer (commerce) when there is one, else the
+    workspace and, when the seat is assigned, its member."""
+    billed = license.workspace_id and (license.payment_id or license.subscription_id)
+    customer = license.workspace.billing_customers.first() if billed else None  # no query for other keys
+    if customer is not None:
+        return {
+            "customer_id": customer_id(license),
+            "email": customer.email,
+            "name": customer.name or customer.email,
+        }
     user = license.assignee.user if license.assignee_id else None
     return {
         "customer_id": customer_id(license),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import grants, views
 
 app_name = "dodo"
 urlpatterns = [
@@ -12,6 +12,13 @@ urlpatterns = [
     path("license_keys", views.LicenseKeyListView.as_view(), name="license-keys"),
     path("license_keys/<str:public_id>", views.LicenseKeyDetailView.as_view(), name="license-key"),
     path("license_key_instances", views.InstanceListView.as_view(), name="license-key-instances"),
+    path("entitlements/<str:entitlement_id>/grants", grants.GrantListView.as_view(), name="grants"),
+    path(
+        "entitlements/<str:entitlement_id>/grants/<str:grant_id>",
+        grants.GrantRevokeView.as_view(),
+        name="grant",
+    ),
+    path("grants/<str:grant_id>/license-key", grants.GrantFulfilView.as_view(), name="grant-license-key"),
     path(
         "license_key_instances/<str:public_id>",
         views.InstanceDetailView.as_view(),

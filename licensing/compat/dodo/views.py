@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from authtokens.api.authentication import acting_user
 from licensing.services import activation as client_services
 from licensing.services import dodo as dodo_services
 from licensing.services.licenses import UNSET
@@ -23,15 +24,29 @@ from project.api.errors import exception_handler
 
 from . import selectors
 from . import serializers as io
-from .auth import StaffBearerAuthentication, StaffOnly
+from .auth import StaffBearerAuthentication, StaffOrVendorKey
+
+# Dodo's own error codes where Keyward's differ (Keyward's own API keeps its codes).
+DODO_CODES = {
+    "ACTIVATION_LIMIT_REACHED": "LICENSE_KEY_LIMIT_REACHED",
+    "LICENSE_SUSPENDED": "INACTIVE_LICENSE_KEY",
+    "LICENSE_REVOKED": "INACTIVE_LICENSE_KEY",
+    "LICENSE_EXPIRED": "INACTIVE_LICENSE_KEY",
+}
 
 
 def dodo_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         return None
-    if response.status_code == status.HTTP_409_CONFLICT:
+    view = context.get("view")
+    if response.status_code == status.HTTP_409_CONFLICT and not getattr(view, "conflict_is_final", False):
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY  # never a status the SDK retries
+    if isinstance(response.data, dict) and "code" in response.data:
+        code = response.data["code"]
+        if code == "NOT_FOUND" and isinstance(view, PublicView):
+            code = "LICENSE_KEY_NOT_FOUND"
+        response.data["code"] = DODO_CODES.get(code, code)
     renamed = getattr(context.get("view"), "service_field_names", {})
     fields = response.data.get("fields") if isinstance(response.data, dict) else None
     if fields and renamed:
@@ -61,7 +76,8 @@ class PublicView(DodoView):
 
 class StaffView(DodoView):
     authentication_classes = [StaffBearerAuthentication]
-    permission_classes = [StaffOnly]
+    permission_classes = [StaffOrVendorKey]
+    allow_vendor_key = True
 
 
 def page(queryset, params) -> list:
@@ -122,7 +138,7 @@ class LicenseKeyListView(StaffView):
             product_code=data["product_id"],
             activations_limit=data.get("activations_limit", UNSET),
             expires_at=data.get("expires_at", UNSET),
-            created_by=request.user,
+            created_by=acting_user(request),
         )
         return Response(io.render_license_key(license, instances_count=0, plaintext=plaintext))
 
