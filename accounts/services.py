@@ -32,6 +32,7 @@ from authtokens import services as authtoken_services
 from licensing.services import licenses as license_services
 from project.errors import DomainError, ErrorKind, forbidden
 from project.mail import email_send
+from project.text import refuse_control_characters
 from webhooks import events
 
 from .confirmation import confirmation_link, confirmation_tokens
@@ -187,7 +188,7 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> User | Non
             kind=ErrorKind.FORBIDDEN,
         )
     email = _clean_email(email)
-    full_name = full_name.strip()
+    full_name = refuse_control_characters(full_name.strip(), field="full_name", what="Your name")
     _check_password(password, User(email=email, full_name=full_name))
     if User.objects.filter(email__iexact=email).exists():
         transaction.on_commit(lambda: _send_account_exists_email(email))
@@ -213,7 +214,7 @@ def user_signup_from_invitation(*, invitation: Invitation, password: str, full_n
             f"{email} already has an account; log in to accept the invitation.",
             kind=ErrorKind.CONFLICT,
         )
-    full_name = full_name.strip()
+    full_name = refuse_control_characters(full_name.strip(), field="full_name", what="Your name")
     _check_password(password, User(email=email, full_name=full_name))
     user = User.objects.create_user(email=email, password=password, full_name=full_name, email_verified=True)
     return _invitation_accept_locked(user, invitation)
@@ -255,7 +256,7 @@ def email_confirm(*, user_id, token: str) -> User:
 
 @transaction.atomic
 def user_update_profile(*, user: User, full_name: str) -> User:
-    full_name = (full_name or "").strip()
+    full_name = refuse_control_characters((full_name or "").strip(), field="full_name", what="Your name")
     if len(full_name) > 150:
         raise DomainError("NAME_TOO_LONG", "Keep your name to 150 characters.", field="full_name")
     user.full_name = full_name
@@ -283,14 +284,19 @@ def user_email_change_request(*, user: User, new_email: str) -> User:
     return user
 
 
-def workspace_clean_new(*, name: str, slug: str = "") -> tuple[str, str]:
-    """The name and slug a new workspace would get, or the DomainError saying what to fix.
-    Writes nothing, so a form can show the error before anything is created."""
+def _clean_workspace_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
     if len(name) > 100:
         raise DomainError("NAME_TOO_LONG", "Keep the workspace name to 100 characters.", field="name")
+    return refuse_control_characters(name, what="The workspace name")
+
+
+def workspace_clean_new(*, name: str, slug: str = "") -> tuple[str, str]:
+    """The name and slug a new workspace would get, or the DomainError saying what to fix.
+    Writes nothing, so a form can show the error before anything is created."""
+    name = _clean_workspace_name(name)
     if slug:
         slug = slugify(slug)
         if not slug or slug in RESERVED_SLUGS:
@@ -331,11 +337,7 @@ def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, s
 def workspace_rename(*, actor: Membership, name: str) -> Workspace:
     if not actor.is_admin_or_owner:
         raise forbidden("Only owners and admins can rename the workspace.")
-    name = (name or "").strip()
-    if not name:
-        raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
-    if len(name) > 100:
-        raise DomainError("NAME_TOO_LONG", "Keep the workspace name to 100 characters.", field="name")
+    name = _clean_workspace_name(name)
     workspace = _lock_workspace(actor.workspace_id)
     workspace.name = name
     workspace.save(update_fields=["name"])

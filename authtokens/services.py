@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 from project.mail import email_send
+from project.text import refuse_control_characters
 from webhooks import events
 
 from . import tokens, usage
@@ -121,6 +122,7 @@ def _clean_name(name: str, workspace_id: int, exclude_pk: int | None = None) -> 
         )
     if len(name) > NAME_MAX:
         raise DomainError("NAME_TOO_LONG", f"Keep the name to {NAME_MAX} characters.", field="name")
+    refuse_control_characters(name, what="The token name")
     taken = AuthToken.objects.filter(
         workspace_id=workspace_id, kind=TokenKind.CI, revoked_at__isnull=True, name__iexact=name
     ).exclude(pk=exclude_pk)
@@ -135,7 +137,7 @@ def _clean_label(label: str) -> str:
     label = (label or "").strip()
     if len(label) > LABEL_MAX:
         raise DomainError("LABEL_TOO_LONG", f"Keep the label to {LABEL_MAX} characters.", field="label")
-    return label
+    return refuse_control_characters(label, field="label", what="The label")
 
 
 def _clean_expiry(expires_at: datetime | None) -> datetime | None:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "project.middleware.RequestIdMiddleware",  # X-Request-ID, and the id in JSON 500s
     "project.health.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect and host checks
+    "project.middleware.HostileInputMiddleware",  # NUL in the query string: 400; oversized API bodies: 413
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +172,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # OPTIONS describes a view without asking it for a serializer (most views declare none).
+    "DEFAULT_METADATA_CLASS": "project.api.metadata.Metadata",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -21,3 +21,4 @@ urlpatterns = [
 ]
 
 handler500 = "project.api.errors.server_error"
+handler404 = "project.api.errors.page_not_found"

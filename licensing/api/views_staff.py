@@ -13,7 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from project.api.inputs import validated_serializer
+from project.api.inputs import query_id, validated_serializer
 from project.errors import DomainError
 
 from ..models import LicenseSource, LicenseStatus
@@ -137,11 +137,7 @@ class LicenseListView(StaffAPIView, GenericAPIView):
             raise DomainError(
                 "STATUS_INVALID", f"Status must be one of {', '.join(LicenseStatus.values)}.", field="status"
             )
-        policy = params.get("policy") or None
-        if policy and not policy.isdigit():
-            raise DomainError(
-                "POLICY_INVALID", "The policy filter is a policy id (a number).", field="policy"
-            )
+        policy = query_id(params, "policy", what="a policy id")
         queryset = selectors.staff_license_list(
             workspace=params.get("workspace") or None,
             status=params.get("status") or None,

@@ -100,3 +100,13 @@ def server_error(request, *args, **kwargs):
         },
         status=500,
     )
+
+
+def page_not_found(request, exception=None, *args, **kwargs):
+    """handler404: an unknown path under /api/ or /compat/ answers in the JSON error format."""
+    if not request.path.startswith(JSON_PATH_PREFIXES):
+        return defaults.page_not_found(request, exception, *args, **kwargs)
+    return JsonResponse(
+        {"code": "NOT_FOUND", "message": "No such endpoint; check the path against /api/schema/.", "fields": {}},
+        status=404,
+    )
