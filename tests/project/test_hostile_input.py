@@ -309,3 +309,15 @@ def test_an_unsupported_media_type_is_a_json_415(owner, client_for):
     response = client_for(owner).post(f"{W}/auth-tokens/ci/", b"name=x", content_type="text/csv")
     assert response.status_code == 415
     assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_extending_past_the_last_representable_date_is_a_400(staff_client):
+    from datetime import UTC, datetime
+
+    license = LicenseFactory(expires_at=datetime(9999, 12, 1, tzinfo=UTC))
+    response = staff_client.post(
+        f"/api/v1/staff/licenses/{license.public_id}/extend/", {"days": 36500}, format="json"
+    )
+    assert_refused(response)
+    license.refresh_from_db()
+    assert license.expires_at.year == 9999
