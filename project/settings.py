@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
+    "axes",  # log-in lockouts an admin can lift (accounts/lockout.py)
     "django_tasks_db",
     "project",  # start-up checks (project/checks.py), the scheduler command and the periodic job list
     "accounts",
@@ -60,6 +61,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "authtokens.api.authentication.DeprecationHeaderMiddleware",  # Sunset/Warning headers for legacy tokens
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out log-in into the 429 page
+]
+
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # first: refuses a locked-out log-in before checking the password
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -174,6 +181,7 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # OPTIONS describes a view without asking it for a serializer (most views declare none).
     "DEFAULT_METADATA_CLASS": "project.api.metadata.Metadata",
+    "DEFAULT_THROTTLE_RATES": {},  # each view's throttles read settings.RATE_LIMITS (project/throttles.py)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -201,7 +209,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 INVITATION_LIFETIME_DAYS = 7
@@ -259,3 +267,25 @@ WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 # A PEM file of extra certificate authorities trusted for webhook receivers (empty: the usual ones).
 WEBHOOK_TLS_CA_FILE = env.str("WEBHOOK_TLS_CA_FILE", default="")
+
+# Rate limits (project/throttles.py), counted in the shared cache: "N/s", "N/min", "N/hour" or "N/day".
+RATE_LIMITS = {
+    "client_ip": env.str("RATE_LIMIT_CLIENT_IP", default="1200/min"),  # public client API, per IP
+    "license_key": env.str("RATE_LIMIT_LICENSE_KEY", default="120/min"),  # per license key
+    "license_activation": env.str("RATE_LIMIT_LICENSE_ACTIVATIONS", default="30/hour"),  # per license
+    "auth_token": env.str("RATE_LIMIT_AUTH_TOKEN", default="600/min"),  # client API per auth token
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="10/h"),  # per IP and per e-mail address
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="10/h"),  # per IP and per address
+}
+# Log-in lockouts (django-axes, accounts/lockout.py): per IP and per account, lifted after the
+# cool-off or by an admin (Axes → Access attempts). Attempts live in the database.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_USERNAME_FORM_FIELD = "username"  # the log-in forms (dashboard and admin) name the e-mail field so
+AXES_CLIENT_IP_CALLABLE = "authtokens.api.authentication.client_ip"
+AXES_VERBOSE = False

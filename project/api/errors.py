@@ -83,6 +83,10 @@ def exception_handler(exc, context):
         response.data = {"code": "INVALID", "message": message, "fields": fields}
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        response["Retry-After"] = str(wait)
+        exc.detail = f"Too many requests; try again in {wait} second{'s' if wait != 1 else ''}."
     code = next((c for klass, c in DRF_CODES.items() if isinstance(exc, klass)), "ERROR")
     response.data = {"code": code, "message": _flatten(exc.detail), "fields": {}}
     return response
