@@ -29,6 +29,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from authtokens import services as authtoken_services
+from authtokens.models import SecurityAction
 from licensing.services import licenses as license_services
 from project.errors import DomainError, ErrorKind, forbidden
 from project.mail import email_send
@@ -329,6 +330,12 @@ def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, s
     invitation = Invitation.objects.create(
         workspace=workspace, email=owner_email, role=Role.OWNER, invited_by=staff, expires_at=_expiry()
     )
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_SENT,
+        invitation.invited_by,
+        f"{invitation.email} as {invitation.get_role_display()}",
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
@@ -339,8 +346,9 @@ def workspace_rename(*, actor: Membership, name: str) -> Workspace:
         raise forbidden("Only owners and admins can rename the workspace.")
     name = _clean_workspace_name(name)
     workspace = _lock_workspace(actor.workspace_id)
-    workspace.name = name
+    old_name, workspace.name = workspace.name, name
     workspace.save(update_fields=["name"])
+    _audit(actor.workspace_id, SecurityAction.WORKSPACE_RENAMED, actor.user, f"“{old_name}” → “{name}”")
     return workspace
 
 
@@ -373,8 +381,14 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         return membership
     if role != Role.OWNER:
         _check_not_last_owner(membership.workspace_id, membership, "change this role")
-    membership.role = role
+    old_role, membership.role = membership.get_role_display(), role
     membership.save(update_fields=["role"])
+    _audit(
+        membership.workspace_id,
+        SecurityAction.ROLE_CHANGED,
+        actor.user,
+        f"{membership.user.email}: {old_role} → {membership.get_role_display()}",
+    )
     return membership
 
 
@@ -407,6 +421,13 @@ def membership_set_capabilities(
             changed.append(capability)
     if changed:
         membership.save(update_fields=changed)
+        states = ", ".join(f"{name} {'on' if getattr(membership, name) else 'off'}" for name in changed)
+        _audit(
+            membership.workspace_id,
+            SecurityAction.PERMISSIONS_CHANGED,
+            actor.user,
+            f"{membership.user.email}: {states}",
+        )
     return membership
 
 
@@ -436,10 +457,23 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     authtoken_services.developer_token_end(membership=membership, actor=actor.user)
     license_services.member_seats_release(membership=membership)
     events.emit("member.removed", membership)
+    what = "left" if leaving else "removed"
+    _audit(
+        membership.workspace_id,
+        SecurityAction.MEMBER_REMOVED,
+        actor.user,
+        f"{membership.user.email} ({what})",
+    )
     membership.delete()
 
 
 # ---------------------------------------------------------------- invitations
+
+
+def _audit(workspace_id: int, action: str, actor: User | None, target: str) -> None:
+    authtoken_services.security_event_record(
+        workspace_id=workspace_id, action=action, actor=actor, detail=target
+    )
 
 
 def _send_invitation_email(invitation: Invitation) -> None:
@@ -489,6 +523,12 @@ def membership_invite(*, actor: Membership, email: str, role: str = Role.MEMBER)
         raise DomainError(
             "ALREADY_INVITED", f"{email} already has a pending invitation; resend it instead.", field="email"
         ) from None
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_SENT,
+        invitation.invited_by,
+        f"{invitation.email} as {invitation.get_role_display()}",
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
@@ -509,7 +549,7 @@ def _pending_invitation(actor: Membership, invitation: Invitation) -> Invitation
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Sends the invitation again and restarts its 7 days."""
     _pending_invitation(actor, invitation)
-    return _restart_and_send(invitation)
+    return _restart_and_send(invitation, actor.user)
 
 
 @transaction.atomic
@@ -525,13 +565,20 @@ def invitation_resend_by_staff(*, staff: User, invitation: Invitation) -> Invita
             f"This invitation was already {invitation.status}; send a new one instead.",
             kind=ErrorKind.CONFLICT,
         )
-    return _restart_and_send(invitation)
+    return _restart_and_send(invitation, staff)
 
 
-def _restart_and_send(invitation: Invitation) -> Invitation:
+def _restart_and_send(invitation: Invitation, actor: User) -> Invitation:
+    _audit(invitation.workspace_id, SecurityAction.INVITATION_RESENT, actor, invitation.email)
     invitation.sent_at = timezone.now()
     invitation.expires_at = _expiry()
     invitation.save(update_fields=["sent_at", "expires_at"])
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_SENT,
+        invitation.invited_by,
+        f"{invitation.email} as {invitation.get_role_display()}",
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
@@ -542,6 +589,7 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitatio
     invitation.status = InvitationStatus.REVOKED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
+    _audit(invitation.workspace_id, SecurityAction.INVITATION_REVOKED, actor.user, invitation.email)
     return invitation
 
 
@@ -590,6 +638,18 @@ def _invitation_accept_locked(user: User, invitation: Invitation) -> Membership:
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_ACCEPTED,
+        user,
+        f"{user.email} as {membership.get_role_display()}",
+    )
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.MEMBER_ADDED,
+        user,
+        f"{user.email} as {membership.get_role_display()}",
+    )
     return membership
 
 

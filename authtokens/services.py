@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 from project.mail import email_send
+from project.request_context import current_client_ip
 from project.text import refuse_control_characters
 from webhooks import events
 
@@ -69,7 +70,7 @@ def _log(
         action=action,
         actor=actor,
         actor_label=actor_label or (actor.email if actor else "Keyward"),
-        ip=_clean_ip(ip),
+        ip=_clean_ip(ip if ip is not None else current_client_ip()),
         token=token,
         token_kind=token.kind,
         token_last4=token.last4,
@@ -83,13 +84,14 @@ def _log(
 def security_event_record(
     *, workspace_id: int, action: str, actor: User | None, ip: str | None = None, detail: str = ""
 ) -> SecurityEvent:
-    """An event that is not about a token (e.g. a secret parameter revealed), in the workspace's log."""
+    """An event that is not about a token (a member removed, a seat assigned, a secret parameter
+    revealed), in the workspace's log; `detail` names the target. The IP defaults to the request's."""
     return SecurityEvent.objects.create(
         workspace_id=workspace_id,
         action=action,
         actor=actor,
         actor_label=actor.email if actor else "Keyward",
-        ip=_clean_ip(ip),
+        ip=_clean_ip(ip if ip is not None else current_client_ip()),
         detail=detail[:500],
     )
 

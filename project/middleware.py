@@ -88,3 +88,20 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class ClientAddressMiddleware:
+    """Makes the caller's address (behind TRUSTED_PROXY_COUNT proxies) known to the security log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from authtokens.api.authentication import client_ip
+        from project.request_context import reset_client_ip, set_client_ip
+
+        token = set_client_ip(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            reset_client_ip(token)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "project.middleware.RequestIdMiddleware",  # X-Request-ID, and the id in JSON 500s
     "project.health.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect and host checks
+    "project.middleware.ClientAddressMiddleware",  # the caller's IP for the security log
     "project.middleware.HostileInputMiddleware",  # NUL in the query string: 400; oversized API bodies: 413
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -360,6 +360,9 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
     license.assigned_at = timezone.now()
     license.save(update_fields=["assignee", "assigned_at"])
     events.emit("license.updated", license)
+    audit(
+        license.workspace_id, "seat_assigned", actor.user, f"{license.masked_key} to {membership.user.email}"
+    )
     return license
 
 
@@ -372,6 +375,8 @@ def license_unassign(*, actor: Membership, license: License) -> License:
     if license.assignee_id is None:
         return license
     Activation.objects.filter(license=license, membership_id=license.assignee_id).delete()
+    holder = license.assignee.user.email if license.assignee else ""
+    audit(license.workspace_id, "seat_unassigned", actor.user, f"{license.masked_key} from {holder}")
     license.assignee = None
     license.assigned_at = None
     license.save(update_fields=["assignee", "assigned_at"])
@@ -389,6 +394,20 @@ def member_seats_release(*, membership: Membership) -> None:
     License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
 
 
+def _machine(activation: Activation) -> str:
+    name = activation.name or activation.fingerprint[:12]
+    return f"{name} ({activation.public_id}) on {activation.license.masked_key}"
+
+
+def audit(workspace_id: int | None, action: str, actor, target: str) -> None:
+    """One line in the workspace's security log (authtokens owns the log; imported late, as it imports us)."""
+    if workspace_id is None:
+        return  # a user-less key has no workspace log; staff actions are in the vendor log
+    from authtokens.services import security_event_record
+
+    security_event_record(workspace_id=workspace_id, action=action, actor=actor, detail=target)
+
+
 def may_release_activation(actor: Membership, activation: Activation) -> bool:
     """License managers free any machine; a member frees the ones they activated (a lost laptop)."""
     return actor.has_capability(Capability.MANAGE_LICENSES) or activation.membership_id == actor.pk
@@ -401,6 +420,7 @@ def activation_release(*, actor: Membership, activation: Activation) -> None:
         _require_manage_licenses(actor, "deactivate other people's machines")
     _require_workspace_license(actor, activation.license)
     events.emit("license.deactivated", activation)
+    audit(activation.license.workspace_id, "machine_deactivated", actor.user, _machine(activation))
     Activation.objects.filter(pk=activation.pk).delete()
 
 
@@ -445,4 +465,5 @@ def workspace_trial_start(*, actor: Membership) -> License:
         expires_at=timezone.now() + timedelta(days=policy.trial_days),
         is_trial=True,
     )
+    audit(workspace.pk, "trial_started", actor.user, f"{policy.product.name}, {policy.trial_days} days")
     return license
