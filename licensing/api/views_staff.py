@@ -208,7 +208,7 @@ class LicenseDetailView(StaffAPIView):
     def patch(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(LicenseUpdateInputSerializer, request.data).validated_data
-        services.license_update(license=license, **data)
+        services.license_update(license=license, actor=request.user, **data)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -225,7 +225,7 @@ class LicenseActionView(StaffAPIView):
     @extend_schema(tags=TAGS, request=None, responses={200: StaffLicenseOutputSerializer})
     def post(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
-        self.actions[self.action_name](license=license)
+        self.actions[self.action_name](license=license, actor=request.user)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -241,5 +241,5 @@ class LicenseExtendView(StaffAPIView):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(LicenseExtendInputSerializer, request.data).validated_data
         by = timedelta(days=data["days"]) if "days" in data else None
-        services.license_extend(license=license, until=data.get("until"), by=by)
+        services.license_extend(license=license, until=data.get("until"), by=by, actor=request.user)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)

@@ -16,10 +16,20 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership, Workspace
 from project.errors import DomainError, ErrorKind, forbidden
+from project.request_context import current_client_ip
 from webhooks import events
 
 from ..keys import KEY_MAX_LENGTH, generate_key, hash_key, key_suffix, normalize_key, public_id
-from ..models import METADATA_MAX_BYTES, Activation, License, LicenseSource, LicenseStatus, Policy
+from ..models import (
+    METADATA_MAX_BYTES,
+    Activation,
+    License,
+    LicenseSource,
+    LicenseStatus,
+    Policy,
+    VendorAction,
+    VendorEvent,
+)
 
 MAX_ISSUE_COUNT = 1000
 NAME_MAX_LENGTH = 150
@@ -161,6 +171,7 @@ def license_create(
     except IntegrityError:  # a concurrent create with the same key won the race
         raise _key_taken() from None
     events.emit("license.created", license)
+    vendor_log(license, VendorAction.CREATED, created_by, f"source: {source}")
     return license, plaintext
 
 
@@ -188,18 +199,19 @@ def license_issue(
 
 
 @transaction.atomic
-def license_suspend(*, license: License) -> License:
+def license_suspend(*, license: License, actor=None) -> License:
     license = _locked(license)
     _refuse_if_revoked(license, "suspended")
     if license.status != LicenseStatus.SUSPENDED:
         license.status = LicenseStatus.SUSPENDED
         license.save(update_fields=["status"])
         events.emit("license.updated", license)
+        vendor_log(license, VendorAction.SUSPENDED, actor)
     return license
 
 
 @transaction.atomic
-def license_reinstate(*, license: License) -> License:
+def license_reinstate(*, license: License, actor=None) -> License:
     license = _locked(license)
     _refuse_if_revoked(license, "reinstated")
     if license.status != LicenseStatus.SUSPENDED:
@@ -211,23 +223,25 @@ def license_reinstate(*, license: License) -> License:
     license.status = LicenseStatus.ACTIVE
     license.save(update_fields=["status"])
     events.emit("license.updated", license)
+    vendor_log(license, VendorAction.REINSTATED, actor)
     return license
 
 
 @transaction.atomic
-def license_revoke(*, license: License) -> License:
+def license_revoke(*, license: License, actor=None) -> License:
     """Revoking is final: the license stops validating for good. Revoking twice changes nothing."""
     license = _locked(license)
     if license.status != LicenseStatus.REVOKED:
         license.status = LicenseStatus.REVOKED
         license.save(update_fields=["status"])
         events.emit("license.revoked", license)
+        vendor_log(license, VendorAction.REVOKED, actor)
     return license
 
 
 @transaction.atomic
 def license_extend(
-    *, license: License, until: datetime | None = None, by: timedelta | None = None
+    *, license: License, until: datetime | None = None, by: timedelta | None = None, actor=None
 ) -> License:
     """Moves the expiry to `until`, or `by` later (counted from now when the license has already expired)."""
     if (until is None) == (by is None):
@@ -250,9 +264,17 @@ def license_extend(
         until = max(license.expires_at, now) + by
     if until <= now:
         raise DomainError("EXPIRY_IN_PAST", "Choose an expiry date in the future.", field="until")
-    license.expires_at = until
+    previous, license.expires_at = license.expires_at, until
     license.save(update_fields=["expires_at"])
     events.emit("license.updated", license)
+    vendor_log(
+        license,
+        VendorAction.EXTENDED,
+        actor,
+        f"{previous:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC"
+        if previous
+        else f"until {until:%Y-%m-%d %H:%M} UTC",
+    )
     return license
 
 
@@ -265,7 +287,7 @@ _STATUS_ACTIONS = {
 
 @transaction.atomic
 def license_update(
-    *, license: License, name=UNSET, metadata=UNSET, status=UNSET, expires_at=UNSET
+    *, license: License, name=UNSET, metadata=UNSET, status=UNSET, expires_at=UNSET, actor=None
 ) -> License:
     """Changes the given fields only. `status` goes through suspend / reinstate / revoke and their rules."""
     if status is not UNSET and status not in _STATUS_ACTIONS:
@@ -291,7 +313,7 @@ def license_update(
         license.save(update_fields=changed)
         events.emit("license.updated", license)
     if status is not UNSET and status != license.status:
-        license = _STATUS_ACTIONS[status](license=license)
+        license = _STATUS_ACTIONS[status](license=license, actor=actor)
     return license
 
 
@@ -392,6 +414,20 @@ def member_seats_release(*, membership: Membership) -> None:
     """
     Activation.objects.filter(membership=membership).delete()
     License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
+
+
+def vendor_log(license: License, action: str, actor, detail: str = "") -> None:
+    """One line in the vendor-level log (admin: Licensing → Vendor events)."""
+    VendorEvent.objects.create(
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor.email if getattr(actor, "pk", None) else "Keyward",
+        ip=current_client_ip(),
+        license=license,
+        license_label=f"{license.public_id} {license.masked_key}"[:100],
+        workspace_label=(license.workspace.slug if license.workspace_id else "")[:100],
+        detail=detail[:500],
+    )
 
 
 def _machine(activation: Activation) -> str:
