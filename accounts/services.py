@@ -364,6 +364,9 @@ def workspace_delete(*, actor: Membership, confirm_name: str) -> None:
             f"Type the workspace name “{workspace.name}” exactly to confirm.",
             field="confirm_name",
         )
+    license_services.vendor_log(
+        None, "workspace_deleted", actor.user, f"“{workspace.name}” ({workspace.slug})", workspace=workspace
+    )
     workspace.delete()
 
 

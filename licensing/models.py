@@ -191,6 +191,7 @@ class VendorAction(models.TextChoices):
     REINSTATED = "reinstated", "License reinstated"
     REVOKED = "revoked", "License revoked"
     EXTENDED = "extended", "License extended"
+    WORKSPACE_DELETED = "workspace_deleted", "Workspace deleted"  # its own log goes with it
 
 
 class VendorEvent(models.Model):
@@ -205,7 +206,7 @@ class VendorEvent(models.Model):
     actor_label = models.CharField(max_length=254, help_text="Who, as shown when the actor is gone.")
     ip = models.GenericIPAddressField(null=True, blank=True)
     license = models.ForeignKey(License, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    license_label = models.CharField(max_length=100, help_text="Public id and masked key.")
+    license_label = models.CharField(max_length=100, blank=True, help_text="Public id and masked key.")
     workspace_label = models.CharField(max_length=100, blank=True)
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -416,16 +416,17 @@ def member_seats_release(*, membership: Membership) -> None:
     License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
 
 
-def vendor_log(license: License, action: str, actor, detail: str = "") -> None:
+def vendor_log(license: License | None, action: str, actor, detail: str = "", workspace=None) -> None:
     """One line in the vendor-level log (admin: Licensing → Vendor events)."""
+    workspace = workspace or (license.workspace if license and license.workspace_id else None)
     VendorEvent.objects.create(
         action=action,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor.email if getattr(actor, "pk", None) else "Keyward",
         ip=current_client_ip(),
         license=license,
-        license_label=f"{license.public_id} {license.masked_key}"[:100],
-        workspace_label=(license.workspace.slug if license.workspace_id else "")[:100],
+        license_label=f"{license.public_id} {license.masked_key}"[:100] if license else "",
+        workspace_label=(workspace.slug if workspace else "")[:100],
         detail=detail[:500],
     )
 

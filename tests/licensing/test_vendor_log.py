@@ -65,3 +65,10 @@ def test_admin_actions_are_logged_and_the_log_is_read_only_in_admin(staff):
     assert admin.post(f"/admin/licensing/vendorevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin.get("/admin/licensing/vendorevent/add/").status_code == 403
     assert VendorEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_deleting_a_workspace_is_logged_where_it_survives_the_workspace(owner, client_for):
+    response = client_for(owner).delete("/api/v1/workspaces/acme/", {"confirm_name": "Acme"}, format="json")
+    assert response.status_code == 204
+    event = VendorEvent.objects.get(action=VendorAction.WORKSPACE_DELETED)
+    assert event.actor == owner.user and event.workspace_label == "acme" and "Acme" in event.detail
