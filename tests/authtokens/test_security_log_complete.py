@@ -101,3 +101,54 @@ def test_no_door_edits_or_deletes_entries(owner, admin_client):
     assert client_for(owner).delete(f"{W}/security-log/").status_code == 405
     event.refresh_from_db()
     assert "Acme Labs" in event.detail
+
+
+def dashboard(membership):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+def test_the_dashboard_log_filters_by_action_actor_and_dates_and_exports_csv(owner, admin, member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    account_services.membership_change_role(actor=owner, membership=member, role="admin")
+    invitation = account_services.membership_invite(actor=admin, email="new@example.com")
+    from authtokens.services import ci_token_create
+
+    ci_token_create(actor=owner, name="=HYPERLINK(1)")
+    old = account_services.membership_invite(actor=owner, email="old@example.com")
+    SecurityEvent.objects.filter(detail__startswith="old@").update(
+        created_at=timezone.now() - timedelta(days=40)
+    )
+    client = dashboard(owner)
+    url = "/w/acme/security-log/"
+
+    by_action = client.get(url, {"action": "role_changed"}).content.decode()
+    assert member.user.email in by_action and "Invitation sent" not in by_action.split("<tbody>")[1]
+    by_actor = client.get(url, {"actor": admin.user.email}).content.decode().split("<tbody>")[1]
+    assert "Invitation sent" in by_actor and "Role changed" not in by_actor
+    since = (timezone.now() - timedelta(days=7)).date().isoformat()
+    recent = client.get(url, {"since": since}).content.decode().split("<tbody>")[1]
+    assert "old@example.com" not in recent and "Role changed" in recent
+    page = client.get(url).content.decode()
+    assert "Times are in UTC" in page and "Export CSV" in page
+    assert client.get(url, {"since": "not-a-date", "actor": "a\x00b"}).status_code in (200, 400)
+
+    export = client.get(url, {"action": "invitation_sent", "export": "csv"})
+    assert export["Content-Type"].startswith("text/csv")
+    rows = export.content.decode().splitlines()
+    assert rows[0].startswith("time (UTC),action,actor,ip")
+    assert len(rows) == 3  # header, two invitations sent
+    tokens = client.get(url, {"action": "token_created", "export": "csv"}).content.decode()
+    assert ",'=HYPERLINK(1)," in tokens, "a formula-looking cell is neutralised"
+    assert invitation and old
+
+
+def test_members_cannot_read_or_export_the_log(member):
+    response = dashboard(member).get("/w/acme/security-log/", {"export": "csv"})
+    assert response.status_code in (403, 404)
