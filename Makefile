@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: requirements-dev.txt pyproject.toml | $(VENV)/bin/activa
 	touch $@ $(VENV)/.installed
 
 ## Regenerate the hash-locked requirements after changing dependencies in pyproject.toml
-LOCK := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras
+LOCK := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url
 lock: | $(VENV)/bin/activate
 	$(PIP) install --quiet "pip-tools>=7.4,<8"
 	$(LOCK) -o requirements.txt pyproject.toml
