@@ -6,19 +6,30 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev axe migrate demo bench mutate lint check-deploy clean
+.PHONY: run test install install-dev axe migrate demo bench mutate lint bandit lock check-deploy clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install --quiet -e .
+# Dependencies come from the hash-locked requirements files (`make lock` writes them from pyproject.toml);
+# Keyward itself is then installed without resolving anything again.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install --quiet --require-hashes -r requirements.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: requirements-dev.txt pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install --quiet --require-hashes -r requirements-dev.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
+
+## Regenerate the hash-locked requirements after changing dependencies in pyproject.toml
+LOCK := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url
+lock: | $(VENV)/bin/activate
+	$(PIP) install --quiet "pip-tools>=7.4,<8"
+	$(LOCK) -o requirements.txt pyproject.toml
+	$(LOCK) --extra dev -o requirements-dev.txt pyproject.toml
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -55,6 +66,10 @@ mutate: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+## Security linter over the app packages: fails on a high-severity finding
+bandit: install-dev
+	$(VENV)/bin/bandit -q -r project accounts authtokens licensing parameters webhooks -x '*/migrations/*' --severity-level high
 
 ## `check --deploy` with the README's production file (deploy/keyward.env) and fresh secrets: must be silent
 check-deploy: install

@@ -29,9 +29,11 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from authtokens import services as authtoken_services
+from authtokens.models import SecurityAction
 from licensing.services import licenses as license_services
 from project.errors import DomainError, ErrorKind, forbidden
 from project.mail import email_send
+from project.text import refuse_control_characters
 from webhooks import events
 
 from .confirmation import confirmation_link, confirmation_tokens
@@ -187,7 +189,7 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> User | Non
             kind=ErrorKind.FORBIDDEN,
         )
     email = _clean_email(email)
-    full_name = full_name.strip()
+    full_name = refuse_control_characters(full_name.strip(), field="full_name", what="Your name")
     _check_password(password, User(email=email, full_name=full_name))
     if User.objects.filter(email__iexact=email).exists():
         transaction.on_commit(lambda: _send_account_exists_email(email))
@@ -213,7 +215,7 @@ def user_signup_from_invitation(*, invitation: Invitation, password: str, full_n
             f"{email} already has an account; log in to accept the invitation.",
             kind=ErrorKind.CONFLICT,
         )
-    full_name = full_name.strip()
+    full_name = refuse_control_characters(full_name.strip(), field="full_name", what="Your name")
     _check_password(password, User(email=email, full_name=full_name))
     user = User.objects.create_user(email=email, password=password, full_name=full_name, email_verified=True)
     return _invitation_accept_locked(user, invitation)
@@ -255,7 +257,7 @@ def email_confirm(*, user_id, token: str) -> User:
 
 @transaction.atomic
 def user_update_profile(*, user: User, full_name: str) -> User:
-    full_name = (full_name or "").strip()
+    full_name = refuse_control_characters((full_name or "").strip(), field="full_name", what="Your name")
     if len(full_name) > 150:
         raise DomainError("NAME_TOO_LONG", "Keep your name to 150 characters.", field="full_name")
     user.full_name = full_name
@@ -283,14 +285,19 @@ def user_email_change_request(*, user: User, new_email: str) -> User:
     return user
 
 
-def workspace_clean_new(*, name: str, slug: str = "") -> tuple[str, str]:
-    """The name and slug a new workspace would get, or the DomainError saying what to fix.
-    Writes nothing, so a form can show the error before anything is created."""
+def _clean_workspace_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
     if len(name) > 100:
         raise DomainError("NAME_TOO_LONG", "Keep the workspace name to 100 characters.", field="name")
+    return refuse_control_characters(name, what="The workspace name")
+
+
+def workspace_clean_new(*, name: str, slug: str = "") -> tuple[str, str]:
+    """The name and slug a new workspace would get, or the DomainError saying what to fix.
+    Writes nothing, so a form can show the error before anything is created."""
+    name = _clean_workspace_name(name)
     if slug:
         slug = slugify(slug)
         if not slug or slug in RESERVED_SLUGS:
@@ -323,6 +330,12 @@ def workspace_create_for_customer(*, staff: User, name: str, owner_email: str, s
     invitation = Invitation.objects.create(
         workspace=workspace, email=owner_email, role=Role.OWNER, invited_by=staff, expires_at=_expiry()
     )
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_SENT,
+        invitation.invited_by,
+        f"{invitation.email} as {invitation.get_role_display()}",
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
@@ -350,14 +363,11 @@ def workspace_create_for_billing_customer(
 def workspace_rename(*, actor: Membership, name: str) -> Workspace:
     if not actor.is_admin_or_owner:
         raise forbidden("Only owners and admins can rename the workspace.")
-    name = (name or "").strip()
-    if not name:
-        raise DomainError("NAME_REQUIRED", "Give the workspace a name.", field="name")
-    if len(name) > 100:
-        raise DomainError("NAME_TOO_LONG", "Keep the workspace name to 100 characters.", field="name")
+    name = _clean_workspace_name(name)
     workspace = _lock_workspace(actor.workspace_id)
-    workspace.name = name
+    old_name, workspace.name = workspace.name, name
     workspace.save(update_fields=["name"])
+    _audit(actor.workspace_id, SecurityAction.WORKSPACE_RENAMED, actor.user, f"“{old_name}” → “{name}”")
     return workspace
 
 
@@ -373,6 +383,9 @@ def workspace_delete(*, actor: Membership, confirm_name: str) -> None:
             f"Type the workspace name “{workspace.name}” exactly to confirm.",
             field="confirm_name",
         )
+    license_services.vendor_log(
+        None, "workspace_deleted", actor.user, f"“{workspace.name}” ({workspace.slug})", workspace=workspace
+    )
     workspace.delete()
 
 
@@ -390,8 +403,14 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         return membership
     if role != Role.OWNER:
         _check_not_last_owner(membership.workspace_id, membership, "change this role")
-    membership.role = role
+    old_role, membership.role = membership.get_role_display(), role
     membership.save(update_fields=["role"])
+    _audit(
+        membership.workspace_id,
+        SecurityAction.ROLE_CHANGED,
+        actor.user,
+        f"{membership.user.email}: {old_role} → {membership.get_role_display()}",
+    )
     return membership
 
 
@@ -424,6 +443,13 @@ def membership_set_capabilities(
             changed.append(capability)
     if changed:
         membership.save(update_fields=changed)
+        states = ", ".join(f"{name} {'on' if getattr(membership, name) else 'off'}" for name in changed)
+        _audit(
+            membership.workspace_id,
+            SecurityAction.PERMISSIONS_CHANGED,
+            actor.user,
+            f"{membership.user.email}: {states}",
+        )
     return membership
 
 
@@ -453,10 +479,23 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     authtoken_services.developer_token_end(membership=membership, actor=actor.user)
     license_services.member_seats_release(membership=membership)
     events.emit("member.removed", membership)
+    what = "left" if leaving else "removed"
+    _audit(
+        membership.workspace_id,
+        SecurityAction.MEMBER_REMOVED,
+        actor.user,
+        f"{membership.user.email} ({what})",
+    )
     membership.delete()
 
 
 # ---------------------------------------------------------------- invitations
+
+
+def _audit(workspace_id: int, action: str, actor: User | None, target: str) -> None:
+    authtoken_services.security_event_record(
+        workspace_id=workspace_id, action=action, actor=actor, detail=target
+    )
 
 
 def _send_invitation_email(invitation: Invitation) -> None:
@@ -506,6 +545,12 @@ def membership_invite(*, actor: Membership, email: str, role: str = Role.MEMBER)
         raise DomainError(
             "ALREADY_INVITED", f"{email} already has a pending invitation; resend it instead.", field="email"
         ) from None
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_SENT,
+        invitation.invited_by,
+        f"{invitation.email} as {invitation.get_role_display()}",
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
@@ -526,7 +571,7 @@ def _pending_invitation(actor: Membership, invitation: Invitation) -> Invitation
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Sends the invitation again and restarts its 7 days."""
     _pending_invitation(actor, invitation)
-    return _restart_and_send(invitation)
+    return _restart_and_send(invitation, actor.user)
 
 
 @transaction.atomic
@@ -542,13 +587,20 @@ def invitation_resend_by_staff(*, staff: User, invitation: Invitation) -> Invita
             f"This invitation was already {invitation.status}; send a new one instead.",
             kind=ErrorKind.CONFLICT,
         )
-    return _restart_and_send(invitation)
+    return _restart_and_send(invitation, staff)
 
 
-def _restart_and_send(invitation: Invitation) -> Invitation:
+def _restart_and_send(invitation: Invitation, actor: User) -> Invitation:
+    _audit(invitation.workspace_id, SecurityAction.INVITATION_RESENT, actor, invitation.email)
     invitation.sent_at = timezone.now()
     invitation.expires_at = _expiry()
     invitation.save(update_fields=["sent_at", "expires_at"])
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_SENT,
+        invitation.invited_by,
+        f"{invitation.email} as {invitation.get_role_display()}",
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
@@ -559,6 +611,7 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitatio
     invitation.status = InvitationStatus.REVOKED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
+    _audit(invitation.workspace_id, SecurityAction.INVITATION_REVOKED, actor.user, invitation.email)
     return invitation
 
 
@@ -607,6 +660,18 @@ def _invitation_accept_locked(user: User, invitation: Invitation) -> Membership:
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.INVITATION_ACCEPTED,
+        user,
+        f"{user.email} as {membership.get_role_display()}",
+    )
+    _audit(
+        invitation.workspace_id,
+        SecurityAction.MEMBER_ADDED,
+        user,
+        f"{user.email} as {membership.get_role_display()}",
+    )
     return membership
 
 

@@ -65,7 +65,7 @@ def parse_report(body: bytes) -> list[dict]:
     """The report's items: a JSON array of {token, type, url, source} objects."""
     try:
         items = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise DomainError(
             "INVALID_REPORT", "Send a JSON array of {token, type, url, source} objects."
         ) from None

@@ -145,6 +145,19 @@ class SecurityAction(models.TextChoices):
     TOKEN_ENDED = "token_ended", "Token ended (member removed)"
     TOKEN_MARKED_LEGACY = "token_marked_legacy", "Token marked legacy"
     PARAMETER_REVEALED = "parameter_revealed", "Secret parameter revealed"
+    MEMBER_ADDED = "member_added", "Member added"
+    MEMBER_REMOVED = "member_removed", "Member removed"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    PERMISSIONS_CHANGED = "permissions_changed", "Permissions changed"
+    INVITATION_SENT = "invitation_sent", "Invitation sent"
+    INVITATION_RESENT = "invitation_resent", "Invitation resent"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+    INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+    SEAT_ASSIGNED = "seat_assigned", "Seat assigned"
+    SEAT_UNASSIGNED = "seat_unassigned", "Seat unassigned"
+    TRIAL_STARTED = "trial_started", "Trial started"
+    WORKSPACE_RENAMED = "workspace_renamed", "Workspace renamed"
+    MACHINE_DEACTIVATED = "machine_deactivated", "Machine deactivated"
 
 
 class SecurityEvent(models.Model):

@@ -124,8 +124,23 @@ def token_daily_usage(*, token: AuthToken, days: int = USAGE_DAYS, today: date |
     return series
 
 
-def security_event_list(*, workspace: Workspace, action: str = "") -> QuerySet[SecurityEvent]:
+def security_event_list(
+    *, workspace: Workspace, action: str = "", actor: str = "", since=None, until=None
+) -> QuerySet[SecurityEvent]:
+    """The workspace's log, newest first; `since` and `until` are dates, inclusive, in the current zone."""
     queryset = SecurityEvent.objects.filter(workspace=workspace).select_related("actor")
     if action:
         queryset = queryset.filter(action=action)
+    if actor:
+        queryset = queryset.filter(actor_label__iexact=actor)
+    if since:
+        queryset = queryset.filter(created_at__date__gte=since)
+    if until:
+        queryset = queryset.filter(created_at__date__lte=until)
     return queryset.order_by("-created_at", "-id")
+
+
+def security_event_actors(*, workspace: Workspace) -> list[str]:
+    """Everyone who appears in the workspace's log, for the actor filter."""
+    labels = SecurityEvent.objects.filter(workspace=workspace).values_list("actor_label", flat=True)
+    return sorted(set(labels), key=str.lower)

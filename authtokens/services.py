@@ -19,6 +19,8 @@ from django.utils import timezone
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 from project.mail import email_send
+from project.request_context import current_client_ip
+from project.text import refuse_control_characters
 from webhooks import events
 
 from . import tokens, usage
@@ -68,7 +70,7 @@ def _log(
         action=action,
         actor=actor,
         actor_label=actor_label or (actor.email if actor else "Keyward"),
-        ip=_clean_ip(ip),
+        ip=_clean_ip(ip if ip is not None else current_client_ip()),
         token=token,
         token_kind=token.kind,
         token_last4=token.last4,
@@ -82,13 +84,14 @@ def _log(
 def security_event_record(
     *, workspace_id: int, action: str, actor: User | None, ip: str | None = None, detail: str = ""
 ) -> SecurityEvent:
-    """An event that is not about a token (e.g. a secret parameter revealed), in the workspace's log."""
+    """An event that is not about a token (a member removed, a seat assigned, a secret parameter
+    revealed), in the workspace's log; `detail` names the target. The IP defaults to the request's."""
     return SecurityEvent.objects.create(
         workspace_id=workspace_id,
         action=action,
         actor=actor,
         actor_label=actor.email if actor else "Keyward",
-        ip=_clean_ip(ip),
+        ip=_clean_ip(ip if ip is not None else current_client_ip()),
         detail=detail[:500],
     )
 
@@ -121,6 +124,7 @@ def _clean_name(name: str, workspace_id: int, exclude_pk: int | None = None) -> 
         )
     if len(name) > NAME_MAX:
         raise DomainError("NAME_TOO_LONG", f"Keep the name to {NAME_MAX} characters.", field="name")
+    refuse_control_characters(name, what="The token name")
     taken = AuthToken.objects.filter(
         workspace_id=workspace_id, kind=TokenKind.CI, revoked_at__isnull=True, name__iexact=name
     ).exclude(pk=exclude_pk)
@@ -135,7 +139,7 @@ def _clean_label(label: str) -> str:
     label = (label or "").strip()
     if len(label) > LABEL_MAX:
         raise DomainError("LABEL_TOO_LONG", f"Keep the label to {LABEL_MAX} characters.", field="label")
-    return label
+    return refuse_control_characters(label, field="label", what="The label")
 
 
 def _clean_expiry(expires_at: datetime | None) -> datetime | None:

@@ -5,11 +5,15 @@ their own (GET) and act on POST. A new value is shown once, on the page the
 POST redirects to (see reveal.py).
 """
 
+import csv
+from datetime import UTC
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Capability
@@ -18,7 +22,7 @@ from project.errors import DomainError
 
 from . import reveal, selectors, services
 from .api.authentication import client_ip
-from .forms import CITokenCreateForm, CITokenRenameForm
+from .forms import CITokenCreateForm, CITokenRenameForm, SecurityLogFilterForm
 from .models import SecurityAction, TokenKind
 from .tokens import TOKEN_REGEX
 
@@ -170,15 +174,48 @@ def ci_revoke(request, token_id):
 def security_log(request):
     if not request.membership.is_admin_or_owner:
         raise PermissionDenied("Only workspace admins and owners can read the security log.")
-    action = request.GET.get("action", "")
-    if action not in SecurityAction.values:
-        action = ""
-    events = selectors.security_event_list(workspace=request.workspace, action=action)
+    form = SecurityLogFilterForm(request.GET or None, actions=SecurityAction.choices)
+    filters = form.filters() if request.GET else {"action": "", "actor": "", "since": None, "until": None}
+    events = selectors.security_event_list(workspace=request.workspace, **filters)
+    if request.GET.get("export") == "csv":
+        return _security_log_csv(request.workspace, events)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
     context = {
         "page_obj": page,
         "events": page.object_list,
-        "action": action,
+        "form": form,
+        "filters": filters,
         "actions": SecurityAction.choices,
+        "actors": selectors.security_event_actors(workspace=request.workspace),
+        "export_query": query.urlencode(),
+        "time_zone": timezone.get_current_timezone_name(),
     }
     return render(request, "authtokens/security_log.html", context)
+
+
+def _csv_safe(value) -> str:
+    # A cell starting with = + - @ is a formula to spreadsheet programs: make it plain text.
+    text = str(value if value is not None else "")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _security_log_csv(workspace, events) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{workspace.slug}-security-log.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["time (UTC)", "action", "actor", "ip", "token", "token name", "detail"])
+    for event in events.iterator(chunk_size=500):
+        row = [
+            event.created_at.astimezone(UTC).isoformat(timespec="seconds"),
+            event.get_action_display(),
+            event.actor_label,
+            event.ip or "",
+            event.token_masked,
+            event.token_name,
+            event.detail,
+        ]
+        writer.writerow([_csv_safe(cell) for cell in row])
+    return response

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from project import sealed
 from project.errors import DomainError
 
-from .models import Activation, License, Policy, Product
+from .models import Activation, License, Policy, Product, VendorEvent
 from .selectors.licenses import status_q
 from .services import licenses as services
 
@@ -283,7 +283,7 @@ class LicenseAdmin(admin.ModelAdmin):
         changed, failed = 0, []
         for license in queryset:
             try:
-                operation(license=license, **kwargs)
+                operation(license=license, actor=request.user, **kwargs)
                 changed += 1
             except DomainError as error:
                 failed.append(f"{license.masked_key}: {error.message}")
@@ -343,3 +343,25 @@ admin.site.register(Product, ProductAdmin)
 admin.site.register(Policy, PolicyAdmin)
 admin.site.register(License, LicenseAdmin)
 admin.site.register(Activation, ActivationAdmin)
+
+
+@admin.register(VendorEvent)
+class VendorEventAdmin(admin.ModelAdmin):
+    """The vendor-level log of staff actions on licenses: readable, never editable or deletable."""
+
+    list_display = ("created_at", "action", "license_label", "workspace_label", "actor_label", "ip", "detail")
+    list_filter = ("action",)
+    search_fields = ("license_label", "workspace_label", "actor_label", "detail")
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -203,3 +203,36 @@ class LicenseValidationDay(models.Model):
 
     def __str__(self):
         return f"{self.day}: {self.count}"
+
+
+class VendorAction(models.TextChoices):
+    CREATED = "created", "License created"
+    SUSPENDED = "suspended", "License suspended"
+    REINSTATED = "reinstated", "License reinstated"
+    REVOKED = "revoked", "License revoked"
+    EXTENDED = "extended", "License extended"
+    WORKSPACE_DELETED = "workspace_deleted", "Workspace deleted"  # its own log goes with it
+
+
+class VendorEvent(models.Model):
+    """The vendor-level log: who changed which license's lifecycle, when and from where, across every
+    workspace (workspace logs cannot hold user-less keys, and vanish with their workspace). Written
+    only by the license services; read-only in Django admin, with no API or dashboard door."""
+
+    action = models.CharField(max_length=20, choices=VendorAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, help_text="Who, as shown when the actor is gone.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    license = models.ForeignKey(License, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    license_label = models.CharField(max_length=100, blank=True, help_text="Public id and masked key.")
+    workspace_label = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.license_label} by {self.actor_label}"

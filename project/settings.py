@@ -3,6 +3,7 @@
 
 from pathlib import Path
 
+import csp.constants as csp
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
+    "axes",  # log-in lockouts an admin can lift (accounts/lockout.py)
     "django_tasks_db",
     "project",  # start-up checks (project/checks.py), the scheduler command and the periodic job list
     "accounts",
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "project.middleware.RequestIdMiddleware",  # X-Request-ID, and the id in JSON 500s
     "project.health.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect and host checks
+    "project.middleware.ClientAddressMiddleware",  # the caller's IP for the security log
+    "project.middleware.HostileInputMiddleware",  # NUL in the query string: 400; oversized API bodies: 413
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,7 +63,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
+    "project.middleware.PermissionsPolicyMiddleware",
     "authtokens.api.authentication.DeprecationHeaderMiddleware",  # Sunset/Warning headers for legacy tokens
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out log-in into the 429 page
+]
+
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # first: refuses a locked-out log-in before checking the password
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -88,6 +100,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and wait for it, rather than failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# A reused connection is checked before each request, so a database restart costs a reconnect, not a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -150,6 +164,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# No inline script anywhere (the dashboard's JS is static/js/keyward.js; /api/docs/ loads Swagger UI's
+# from a file too). Inline style attributes stay allowed: the usage charts set bar heights with them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+# Browser features the dashboard never uses are switched off for it and anything it might embed.
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()",
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -172,6 +208,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # OPTIONS describes a view without asking it for a serializer (most views declare none).
+    "DEFAULT_METADATA_CLASS": "project.api.metadata.Metadata",
+    "DEFAULT_THROTTLE_RATES": {},  # each view's throttles read settings.RATE_LIMITS (project/throttles.py)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -199,7 +238,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 INVITATION_LIFETIME_DAYS = 7
@@ -261,3 +300,24 @@ WEBHOOK_TLS_CA_FILE = env.str("WEBHOOK_TLS_CA_FILE", default="")
 # Commerce (commerce/): the Standard Webhooks secret (`whsec_…`) that signs inbound billing events
 # at /api/v1/billing/events. Empty: the endpoint answers 503 until it is set.
 BILLING_WEBHOOK_SECRET = env.str("BILLING_WEBHOOK_SECRET", default="")
+# Rate limits (project/throttles.py), counted in the shared cache: "N/s", "N/min", "N/hour" or "N/day".
+RATE_LIMITS = {
+    "client_ip": env.str("RATE_LIMIT_CLIENT_IP", default="1200/min"),  # public client API, per IP
+    "license_key": env.str("RATE_LIMIT_LICENSE_KEY", default="120/min"),  # per license key
+    "license_activation": env.str("RATE_LIMIT_LICENSE_ACTIVATIONS", default="30/hour"),  # per license
+    "auth_token": env.str("RATE_LIMIT_AUTH_TOKEN", default="600/min"),  # client API per auth token
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="10/h"),  # per IP and per e-mail address
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="10/h"),  # per IP and per address
+}
+# Log-in lockouts (django-axes, accounts/lockout.py): per IP and per account, lifted after the
+# cool-off or by an admin (Axes → Access attempts). Attempts live in the database.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_USERNAME_FORM_FIELD = "username"  # the log-in forms (dashboard and admin) name the e-mail field so
+AXES_CLIENT_IP_CALLABLE = "authtokens.api.authentication.client_ip"
+AXES_VERBOSE = False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 admin.site.site_header = "Keyward support"
 admin.site.site_title = "Keyward admin"
@@ -10,7 +10,8 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's initialiser as a file: no inline script for the CSP to block.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("project.api.urls")),
     path("compat/dodo/", include("licensing.compat.dodo.urls")),
     path("w/<slug:workspace_slug>/", include("authtokens.urls")),
@@ -22,3 +23,4 @@ urlpatterns = [
 ]
 
 handler500 = "project.api.errors.server_error"
+handler404 = "project.api.errors.page_not_found"

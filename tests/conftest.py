@@ -131,3 +131,19 @@ def task_worker(settings, transactional_db):
         return worker._run_tasks
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters (and cached snapshots) live in the cache: each test starts with none."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    def clear():
+        # Only the in-process cache: never flush a Redis (or a dead server) a test pointed the cache at.
+        if isinstance(caches["default"], LocMemCache):
+            caches["default"].clear()
+
+    clear()
+    yield
+    clear()

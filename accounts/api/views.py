@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Capability, Invitation, Membership
-from authtokens.api.authentication import request_token
+from authtokens.api.authentication import refuse_auth_token, request_token
 from project.api.inputs import validated_input
 from project.errors import forbidden
 
@@ -117,6 +117,7 @@ class WorkspaceListView(ListMixin, GenericAPIView):
         responses={201: MyWorkspaceOutputSerializer, **errors(400, 403)},
     )
     def post(self, request):
+        refuse_auth_token(request, "create a workspace")
         data = validated_input(WorkspaceCreateInputSerializer, request.data)
         workspace = services.workspace_create(
             owner=request.user, name=data["name"], slug=data.get("slug", "")
@@ -354,6 +355,7 @@ class MyInvitationListView(ListMixin, GenericAPIView):
         responses={200: MyInvitationOutputSerializer(many=True), **errors(403)},
     )
     def get(self, request):
+        refuse_auth_token(request, "read invitations from other workspaces")
         return self.paginated_response(
             selectors.invitation_list_for_user(user=request.user), MyInvitationOutputSerializer
         )
@@ -371,6 +373,7 @@ class InvitationAcceptView(APIView):
         responses={201: MyWorkspaceOutputSerializer, **errors(403, 404, 409)},
     )
     def post(self, request, key):
+        refuse_auth_token(request, "accept an invitation")
         invitation = selectors.invitation_get_by_key(key=key)
         membership = services.invitation_accept(user=request.user, invitation=invitation)
         return Response(MyWorkspaceOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -387,6 +390,7 @@ class InvitationDeclineView(APIView):
         responses={200: MyInvitationOutputSerializer, **errors(403, 404, 409)},
     )
     def post(self, request, key):
+        refuse_auth_token(request, "decline an invitation")
         invitation = selectors.invitation_get_by_key(key=key)
         invitation = services.invitation_decline(user=request.user, invitation=invitation)
         return Response(MyInvitationOutputSerializer(invitation).data)

@@ -12,6 +12,7 @@ from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_http_methods
 
 from project.errors import DomainError
+from project.throttles import form_rate_limited, too_many_requests_page
 
 from .. import services
 from ..forms import InvitedSignupForm, LoginForm, QueuedPasswordResetForm, SignupForm
@@ -31,6 +32,9 @@ def signup(request):
     form = SignupForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     status = 200
     if request.method == "POST":
+        wait = form_rate_limited(request, group="signup", account=request.POST.get("email", ""))
+        if wait:
+            return too_many_requests_page(request, wait, "sign-up")
         if form.is_valid():
             try:
                 services.user_signup(**form.cleaned_data)
@@ -123,6 +127,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        wait = form_rate_limited(request, group="password_reset", account=request.POST.get("email", ""))
+        if wait:
+            return too_many_requests_page(request, wait, "password reset")
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -216,3 +216,15 @@ class DeprecationHeaderMiddleware:
             for name, value in deprecation_headers(token).items():
                 response.headers.setdefault(name, value)
         return response
+
+
+def refuse_auth_token(request, action: str) -> None:
+    """A developer token acts inside its own workspace only: what reaches beyond it (creating a
+    workspace, reading or answering invitations from other workspaces) needs a browser session."""
+    if request_token(request) is not None:
+        raise DomainError(
+            "TOKEN_SCOPE",
+            f"An auth token acts only in its own workspace, so it cannot {action}; "
+            "do it from the dashboard while logged in.",
+            kind=ErrorKind.FORBIDDEN,
+        )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.api.base import WorkspaceAPIView
 from project.api.inputs import validated_input
 from project.errors import forbidden
+from project.throttles import ClientIPThrottle
 
 from .. import leaks, selectors, services
 from ..services import IssuedToken
@@ -178,6 +179,7 @@ class LeakReportView(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    throttle_classes = (ClientIPThrottle,)
 
     @extend_schema(
         tags=["secret scanning"],

@@ -12,6 +12,9 @@ from ..models import LicenseSource, LicenseStatus, Policy, Product
 
 # ---------------------------------------------------------------- strict input fields
 
+DAYS_MAX = 36500  # a hundred years
+ACTIVATIONS_MAX = 1_000_000  # fits every database's integer column
+
 
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers and booleans instead of quietly turning them into text."""
@@ -161,7 +164,9 @@ class PolicyOutputSerializer(serializers.Serializer):
 
 
 class AssignInputSerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text="The membership id of the member who gets the seat.")
+    member = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The membership id of the member who gets the seat."
+    )
 
 
 # ---------------------------------------------------------------- staff input
@@ -175,12 +180,19 @@ class ProductCreateInputSerializer(serializers.Serializer):
 class PolicyCreateInputSerializer(serializers.Serializer):
     product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
     name = StrictCharField(max_length=100)
-    duration_days = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    max_activations = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    trial_days = serializers.IntegerField(required=False, min_value=1, default=14)
+    # Upper bounds: a timedelta past ~2.7 million years overflows, and so do 32-bit integer columns.
+    duration_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=DAYS_MAX)
+    max_activations = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=ACTIVATIONS_MAX
+    )
+    trial_days = serializers.IntegerField(required=False, min_value=1, max_value=DAYS_MAX, default=14)
     trial_available = serializers.BooleanField(required=False, default=False)
-    offline_lifetime_hours = serializers.IntegerField(required=False, min_value=1, default=24)
-    heartbeat_interval_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    offline_lifetime_hours = serializers.IntegerField(
+        required=False, min_value=1, max_value=DAYS_MAX * 24, default=24
+    )
+    heartbeat_interval_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=DAYS_MAX * 24 * 60
+    )
     encrypted = serializers.BooleanField(required=False, default=False)
     key_prefix = StrictCharField(required=False, allow_blank=True, max_length=12, default="")
     activation_instructions = StrictCharField(required=False, allow_blank=True, default="")

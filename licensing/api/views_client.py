@@ -15,6 +15,12 @@ from authtokens import selectors as token_selectors
 from authtokens import services as token_services
 from authtokens.api.authentication import client_ip, deprecation_headers, parse_bearer
 from project.errors import DomainError, ErrorKind
+from project.throttles import (
+    AuthTokenThrottle,
+    ClientIPThrottle,
+    LicenseActivationThrottle,
+    LicenseKeyThrottle,
+)
 
 from .. import certificates
 from ..selectors import activation as selectors
@@ -27,6 +33,7 @@ class PublicClientView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [ClientIPThrottle, LicenseKeyThrottle]
 
     def parse(self, serializer_class, data):
         serializer = serializer_class(data=data)
@@ -51,6 +58,8 @@ class LicenseValidateView(PublicClientView):
 
 
 class LicenseActivateView(PublicClientView):
+    throttle_classes = [*PublicClientView.throttle_classes, LicenseActivationThrottle]
+
     @extend_schema(
         request=s.ClientLicenseActivateInput, responses=s.ClientLicenseActivateOutput, tags=["client"]
     )
@@ -129,6 +138,8 @@ class PublicKeyView(PublicClientView):
 class TokenClientView(PublicClientView):
     """Reads `Authorization: Bearer <auth token>` itself, so every failure has the client API's codes
     (TOKEN_MISSING, TOKEN_INVALID, LEGACY_TOKEN_SUNSET) and any token kind is welcome."""
+
+    throttle_classes = [ClientIPThrottle, AuthTokenThrottle]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

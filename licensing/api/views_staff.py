@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authtokens.api.authentication import IsStaffOrVendorKey, acting_user
-from project.api.inputs import validated_serializer
+from project.api.inputs import query_id, validated_serializer
 from project.errors import DomainError
 
 from ..models import LicenseSource, LicenseStatus
@@ -139,11 +139,7 @@ class LicenseListView(StaffAPIView, GenericAPIView):
             raise DomainError(
                 "STATUS_INVALID", f"Status must be one of {', '.join(LicenseStatus.values)}.", field="status"
             )
-        policy = params.get("policy") or None
-        if policy and not policy.isdigit():
-            raise DomainError(
-                "POLICY_INVALID", "The policy filter is a policy id (a number).", field="policy"
-            )
+        policy = query_id(params, "policy", what="a policy id")
         queryset = selectors.staff_license_list(
             workspace=params.get("workspace") or None,
             status=params.get("status") or None,
@@ -214,7 +210,7 @@ class LicenseDetailView(StaffAPIView):
     def patch(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(LicenseUpdateInputSerializer, request.data).validated_data
-        services.license_update(license=license, **data)
+        services.license_update(license=license, actor=request.user, **data)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -231,7 +227,7 @@ class LicenseActionView(StaffAPIView):
     @extend_schema(tags=TAGS, request=None, responses={200: StaffLicenseOutputSerializer})
     def post(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
-        self.actions[self.action_name](license=license)
+        self.actions[self.action_name](license=license, actor=request.user)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -247,5 +243,5 @@ class LicenseExtendView(StaffAPIView):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(LicenseExtendInputSerializer, request.data).validated_data
         by = timedelta(days=data["days"]) if "days" in data else None
-        services.license_extend(license=license, until=data.get("until"), by=by)
+        services.license_extend(license=license, until=data.get("until"), by=by, actor=request.user)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)

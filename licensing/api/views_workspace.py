@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.api.base import WorkspaceAPIView
 from accounts.models import Capability
-from project.api.inputs import validated_input
+from project.api.inputs import query_id, validated_input
 from project.errors import DomainError, ErrorKind
 
 from ..models import LicenseStatus
@@ -70,7 +70,7 @@ class LicenseListView(LicenseWorkspaceView, GenericAPIView):
             workspace=self.workspace,
             status=status_filter,
             product=params.get("product") or None,
-            assignee=params.get("assignee") or None,
+            assignee=query_id(params, "assignee", what="a membership id", also=("none",)),
             search=params.get("search") or None,
             holder=None if self.can_manage else self.membership,
         )

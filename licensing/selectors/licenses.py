@@ -32,7 +32,9 @@ def status_q(status: str) -> Q:
 def _product_q(product) -> Q:
     if isinstance(product, Product):
         return Q(policy__product=product)
-    if isinstance(product, int) or (isinstance(product, str) and product.isdigit()):
+    if isinstance(product, int) or (isinstance(product, str) and product.isascii() and product.isdigit()):
+        if int(product) > 2**63 - 1:
+            return Q(pk__in=[])  # no id is that large
         return Q(policy__product_id=int(product))
     return Q(policy__product__code=product)
 

@@ -35,6 +35,7 @@ from .. import certificates
 from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
 from ..models import Activation, License, LicenseStatus, LicenseValidationDay
 from ..selectors import activation as selectors
+from . import licenses
 
 FINGERPRINT_MAX_LENGTH = 255
 NAME_MAX_LENGTH = 150
@@ -362,6 +363,12 @@ def activation_deactivate(*, activation: Activation, actor: Membership | None = 
     """Release a machine (dashboard, staff, Dodo's instances). Pass `actor` for a member's request."""
     _check_may_manage_machine(actor, activation)
     events.emit("license.deactivated", activation)
+    licenses.audit(
+        activation.license.workspace_id,
+        "machine_deactivated",
+        actor.user if actor else None,
+        licenses._machine(activation),
+    )
     Activation.objects.filter(pk=activation.pk).delete()
 
 

@@ -16,10 +16,20 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership, Workspace
 from project.errors import DomainError, ErrorKind, forbidden
+from project.request_context import current_client_ip
 from webhooks import events
 
 from ..keys import KEY_MAX_LENGTH, generate_key, hash_key, key_suffix, normalize_key, public_id
-from ..models import METADATA_MAX_BYTES, Activation, License, LicenseSource, LicenseStatus, Policy
+from ..models import (
+    METADATA_MAX_BYTES,
+    Activation,
+    License,
+    LicenseSource,
+    LicenseStatus,
+    Policy,
+    VendorAction,
+    VendorEvent,
+)
 
 MAX_ISSUE_COUNT = 1000
 NAME_MAX_LENGTH = 150
@@ -181,6 +191,7 @@ def license_create(
     except IntegrityError:  # a concurrent create with the same key won the race
         raise _key_taken() from None
     events.emit("license.created", license)
+    vendor_log(license, VendorAction.CREATED, created_by, f"source: {source}")
     return license, plaintext
 
 
@@ -215,7 +226,7 @@ def _grant_follows(license: License, *, disabled: bool) -> None:
 
 
 @transaction.atomic
-def license_suspend(*, license: License, by_billing: bool = False) -> License:
+def license_suspend(*, license: License, actor=None, by_billing: bool = False) -> License:
     """`by_billing`: a subscription on hold suspends it; that is no direct disabling of the key."""
     license = _locked(license)
     _refuse_if_revoked(license, "suspended")
@@ -225,11 +236,12 @@ def license_suspend(*, license: License, by_billing: bool = False) -> License:
         events.emit("license.updated", license)
         if not by_billing:
             _grant_follows(license, disabled=True)
+        vendor_log(license, VendorAction.SUSPENDED, actor)
     return license
 
 
 @transaction.atomic
-def license_reinstate(*, license: License, by_billing: bool = False) -> License:
+def license_reinstate(*, license: License, actor=None, by_billing: bool = False) -> License:
     license = _locked(license)
     _refuse_if_revoked(license, "reinstated")
     if license.status != LicenseStatus.SUSPENDED:
@@ -243,23 +255,25 @@ def license_reinstate(*, license: License, by_billing: bool = False) -> License:
     events.emit("license.updated", license)
     if not by_billing:
         _grant_follows(license, disabled=False)
+    vendor_log(license, VendorAction.REINSTATED, actor)
     return license
 
 
 @transaction.atomic
-def license_revoke(*, license: License) -> License:
+def license_revoke(*, license: License, actor=None) -> License:
     """Revoking is final: the license stops validating for good. Revoking twice changes nothing."""
     license = _locked(license)
     if license.status != LicenseStatus.REVOKED:
         license.status = LicenseStatus.REVOKED
         license.save(update_fields=["status"])
         events.emit("license.revoked", license)
+        vendor_log(license, VendorAction.REVOKED, actor)
     return license
 
 
 @transaction.atomic
 def license_extend(
-    *, license: License, until: datetime | None = None, by: timedelta | None = None
+    *, license: License, until: datetime | None = None, by: timedelta | None = None, actor=None
 ) -> License:
     """Moves the expiry to `until`, or `by` later (counted from now when the license has already expired)."""
     if (until is None) == (by is None):
@@ -282,9 +296,17 @@ def license_extend(
         until = max(license.expires_at, now) + by
     if until <= now:
         raise DomainError("EXPIRY_IN_PAST", "Choose an expiry date in the future.", field="until")
-    license.expires_at = until
+    previous, license.expires_at = license.expires_at, until
     license.save(update_fields=["expires_at"])
     events.emit("license.updated", license)
+    vendor_log(
+        license,
+        VendorAction.EXTENDED,
+        actor,
+        f"{previous:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC"
+        if previous
+        else f"until {until:%Y-%m-%d %H:%M} UTC",
+    )
     return license
 
 
@@ -297,7 +319,7 @@ _STATUS_ACTIONS = {
 
 @transaction.atomic
 def license_update(
-    *, license: License, name=UNSET, metadata=UNSET, status=UNSET, expires_at=UNSET
+    *, license: License, name=UNSET, metadata=UNSET, status=UNSET, expires_at=UNSET, actor=None
 ) -> License:
     """Changes the given fields only. `status` goes through suspend / reinstate / revoke and their rules."""
     if status is not UNSET and status not in _STATUS_ACTIONS:
@@ -323,7 +345,7 @@ def license_update(
         license.save(update_fields=changed)
         events.emit("license.updated", license)
     if status is not UNSET and status != license.status:
-        license = _STATUS_ACTIONS[status](license=license)
+        license = _STATUS_ACTIONS[status](license=license, actor=actor)
     return license
 
 
@@ -392,6 +414,9 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
     license.assigned_at = timezone.now()
     license.save(update_fields=["assignee", "assigned_at"])
     events.emit("license.updated", license)
+    audit(
+        license.workspace_id, "seat_assigned", actor.user, f"{license.masked_key} to {membership.user.email}"
+    )
     return license
 
 
@@ -404,6 +429,8 @@ def license_unassign(*, actor: Membership, license: License) -> License:
     if license.assignee_id is None:
         return license
     Activation.objects.filter(license=license, membership_id=license.assignee_id).delete()
+    holder = license.assignee.user.email if license.assignee else ""
+    audit(license.workspace_id, "seat_unassigned", actor.user, f"{license.masked_key} from {holder}")
     license.assignee = None
     license.assigned_at = None
     license.save(update_fields=["assignee", "assigned_at"])
@@ -421,6 +448,35 @@ def member_seats_release(*, membership: Membership) -> None:
     License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
 
 
+def vendor_log(license: License | None, action: str, actor, detail: str = "", workspace=None) -> None:
+    """One line in the vendor-level log (admin: Licensing → Vendor events)."""
+    workspace = workspace or (license.workspace if license and license.workspace_id else None)
+    VendorEvent.objects.create(
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor.email if getattr(actor, "pk", None) else "Keyward",
+        ip=current_client_ip(),
+        license=license,
+        license_label=f"{license.public_id} {license.masked_key}"[:100] if license else "",
+        workspace_label=(workspace.slug if workspace else "")[:100],
+        detail=detail[:500],
+    )
+
+
+def _machine(activation: Activation) -> str:
+    name = activation.name or activation.fingerprint[:12]
+    return f"{name} ({activation.public_id}) on {activation.license.masked_key}"
+
+
+def audit(workspace_id: int | None, action: str, actor, target: str) -> None:
+    """One line in the workspace's security log (authtokens owns the log; imported late, as it imports us)."""
+    if workspace_id is None:
+        return  # a user-less key has no workspace log; staff actions are in the vendor log
+    from authtokens.services import security_event_record
+
+    security_event_record(workspace_id=workspace_id, action=action, actor=actor, detail=target)
+
+
 def may_release_activation(actor: Membership, activation: Activation) -> bool:
     """License managers free any machine; a member frees the ones they activated (a lost laptop)."""
     return actor.has_capability(Capability.MANAGE_LICENSES) or activation.membership_id == actor.pk
@@ -433,6 +489,7 @@ def activation_release(*, actor: Membership, activation: Activation) -> None:
         _require_manage_licenses(actor, "deactivate other people's machines")
     _require_workspace_license(actor, activation.license)
     events.emit("license.deactivated", activation)
+    audit(activation.license.workspace_id, "machine_deactivated", actor.user, _machine(activation))
     Activation.objects.filter(pk=activation.pk).delete()
 
 
@@ -477,4 +534,5 @@ def workspace_trial_start(*, actor: Membership) -> License:
         expires_at=timezone.now() + timedelta(days=policy.trial_days),
         is_trial=True,
     )
+    audit(workspace.pk, "trial_started", actor.user, f"{policy.product.name}, {policy.trial_days} days")
     return license

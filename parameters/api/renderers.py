@@ -1,5 +1,7 @@
 """`?format=dotenv`: NAME='value' lines that `curl ... > .env` can save as they are."""
 
+import json
+
 from rest_framework.renderers import BaseRenderer
 
 
@@ -14,8 +16,13 @@ def dotenv_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def dotenv_lines(values: dict[str, str]) -> str:
-    return "".join(f"{name}={dotenv_quote(value)}\n" for name, value in values.items())
+def dotenv_lines(values: dict) -> str:
+    # Only the value reads are strings; any other answer asked for as dotenv (an error, a PATCH's
+    # result with booleans) gets its non-string values as JSON, never a 500.
+    return "".join(
+        f"{name}={dotenv_quote(value if isinstance(value, str) else json.dumps(value))}\n"
+        for name, value in values.items()
+    )
 
 
 class DotenvRenderer(BaseRenderer):
@@ -24,4 +31,4 @@ class DotenvRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return dotenv_lines(data or {}).encode(self.charset)
+        return dotenv_lines(data if isinstance(data, dict) else {}).encode(self.charset)

@@ -1,6 +1,7 @@
 """Every API error is JSON `{"code", "message", "fields"}` with a fitting status."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -61,6 +62,12 @@ def error_response(code: str, message: str, http_status: int, fields: dict | Non
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return error_response(exc.code, exc.message, exc.http_status, exc.as_dict()["fields"])
+    if isinstance(exc, OverflowError | DataError):
+        # A safety net behind the inputs' bounds: a date or number past what Python or the database
+        # holds (its transaction has rolled back) is the client's error, not a 500.
+        return error_response(
+            "OUT_OF_RANGE", "A date or number in the request is out of range; send a smaller one.", 400
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -76,6 +83,10 @@ def exception_handler(exc, context):
         response.data = {"code": "INVALID", "message": message, "fields": fields}
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        response["Retry-After"] = str(wait)
+        exc.detail = f"Too many requests; try again in {wait} second{'s' if wait != 1 else ''}."
     code = next((c for klass, c in DRF_CODES.items() if isinstance(exc, klass)), "ERROR")
     response.data = {"code": code, "message": _flatten(exc.detail), "fields": {}}
     return response
@@ -99,4 +110,18 @@ def server_error(request, *args, **kwargs):
             "request_id": request_id,
         },
         status=500,
+    )
+
+
+def page_not_found(request, exception=None, *args, **kwargs):
+    """handler404: an unknown path under /api/ or /compat/ answers in the JSON error format."""
+    if not request.path.startswith(JSON_PATH_PREFIXES):
+        return defaults.page_not_found(request, exception, *args, **kwargs)
+    return JsonResponse(
+        {
+            "code": "NOT_FOUND",
+            "message": "No such endpoint; check the path against /api/schema/.",
+            "fields": {},
+        },
+        status=404,
     )

@@ -28,6 +28,7 @@ How Keyward maps onto Dodo's objects (see also the README):
 from django.conf import settings
 from rest_framework import serializers
 
+from licensing.api.serializers import ACTIVATIONS_MAX
 from licensing.keys import KEY_MAX_LENGTH
 from licensing.models import Activation, License, LicenseSource, LicenseStatus
 
@@ -40,6 +41,7 @@ DODO_STATUS = {
 DODO_STATUSES = ("active", "expired", "disabled")
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
+PAGE_NUMBER_MAX = 10_000_000  # page_number × page_size stays far inside a 64-bit OFFSET
 
 
 def business_id() -> str:
@@ -104,18 +106,22 @@ class LicenseKeyCreateInput(serializers.Serializer):
     customer_id = StrictCharField(max_length=150)
     key = license_key_field()
     product_id = StrictCharField(max_length=50)
-    activations_limit = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    activations_limit = StrictIntegerField(
+        min_value=1, max_value=ACTIVATIONS_MAX, required=False, allow_null=True
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class LicenseKeyUpdateInput(serializers.Serializer):
-    activations_limit = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    activations_limit = StrictIntegerField(
+        min_value=1, max_value=ACTIVATIONS_MAX, required=False, allow_null=True
+    )
     disabled = StrictBooleanField(required=False, allow_null=True)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class PageInput(serializers.Serializer):
-    page_number = serializers.IntegerField(min_value=0, required=False, default=0)
+    page_number = serializers.IntegerField(min_value=0, max_value=PAGE_NUMBER_MAX, required=False, default=0)
     page_size = serializers.IntegerField(
         min_value=0, max_value=MAX_PAGE_SIZE, required=False, default=DEFAULT_PAGE_SIZE
     )

@@ -21,6 +21,7 @@ from licensing.services import activation as client_services
 from licensing.services import dodo as dodo_services
 from licensing.services.licenses import UNSET
 from project.api.errors import exception_handler
+from project.throttles import ClientIPThrottle, LicenseActivationThrottle, LicenseKeyThrottle
 
 from . import selectors
 from . import serializers as io
@@ -70,6 +71,7 @@ class DodoView(APIView):
 class PublicView(DodoView):
     authentication_classes = []  # the SDK's Authorization header is not a credential here
     permission_classes = [AllowAny]
+    throttle_classes = [ClientIPThrottle, LicenseKeyThrottle]
     # The client services name their inputs key and activation_id; Dodo's clients sent these.
     service_field_names = {"key": "license_key", "activation_id": "license_key_instance_id"}
 
@@ -89,6 +91,8 @@ def page(queryset, params) -> list:
 
 
 class ActivateView(PublicView):
+    throttle_classes = [*PublicView.throttle_classes, LicenseActivationThrottle]
+
     def post(self, request):
         data = self.valid(io.ActivateInput, request.data)
         activation = client_services.license_key_activate(

@@ -1,0 +1,102 @@
+"""Rate limits for the public doors, counted in the shared cache (Redis in production), so they hold
+across workers and servers. Each limit is a setting (README, *Rate limits*); a throttled call answers
+429 with `Retry-After` and the usual {code, message}.
+
+The client API's limits are DRF throttles (fixed rates per IP, per license key, per auth token, and
+activations per license per hour). Sign-up and password reset count with django-ratelimit; log-in
+lockouts are django-axes' (accounts/lockout.py), which an admin can lift in Django admin.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django_ratelimit.core import get_usage
+from rest_framework.throttling import SimpleRateThrottle
+
+from authtokens.api.authentication import client_ip, parse_bearer
+
+
+def _digest(text: str) -> str:
+    # The cache key never holds a secret (a key or a token), only a digest of it.
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+class _Throttle(SimpleRateThrottle):
+    def get_rate(self):
+        return settings.RATE_LIMITS[self.scope]
+
+    def identity(self, request) -> str | None:
+        raise NotImplementedError
+
+    def get_cache_key(self, request, view):
+        ident = self.identity(request)
+        return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ClientIPThrottle(_Throttle):
+    scope = "client_ip"
+
+    def identity(self, request):
+        return client_ip(request) or "unknown"
+
+
+class LicenseKeyThrottle(_Throttle):
+    """Per license key, whichever IPs the calls come from (`key`, or Dodo's `license_key`)."""
+
+    scope = "license_key"
+
+    def identity(self, request):
+        data = request.data
+        key = (data.get("key") or data.get("license_key")) if isinstance(data, dict) else None
+        if not isinstance(key, str) or not key.strip():
+            return None  # the serializer answers 400 for a missing key
+        from licensing.keys import normalize_key
+
+        return _digest(normalize_key(key))
+
+
+class LicenseActivationThrottle(LicenseKeyThrottle):
+    """New and repeated activations of one license per hour (Keygen users asked for exactly this)."""
+
+    scope = "license_activation"
+
+
+class AuthTokenThrottle(_Throttle):
+    scope = "auth_token"
+
+    def identity(self, request):
+        raw = parse_bearer(request.META.get("HTTP_AUTHORIZATION"))
+        return _digest(raw) if raw else None
+
+
+# ---------------------------------------------------------------- dashboard forms (django-ratelimit)
+
+
+def _ip_key(group, request) -> str:
+    return client_ip(request) or "unknown"
+
+
+def form_rate_limited(request, *, group: str, account: str = "") -> int | None:
+    """Counts one POST to `group` per IP and per account (an e-mail address); the seconds to wait when
+    either is over its limit (settings.RATE_LIMITS[group]), else None."""
+    rate = settings.RATE_LIMITS[group]
+    keys = [_ip_key]
+    if account:
+        keys.append(lambda group, request: _digest(account.strip().lower()))
+    waits = []
+    for key in keys:
+        usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=True)
+        if usage and usage["should_limit"]:
+            waits.append(usage["time_left"])
+    return max(waits) if waits else None
+
+
+def too_many_requests_page(request, wait_seconds: int, what: str) -> HttpResponse:
+    body = render_to_string(
+        "429.html", {"wait_minutes": max(1, -(-wait_seconds // 60)), "what": what}, request=request
+    )
+    response = HttpResponse(body, status=429)
+    response["Retry-After"] = str(max(1, int(wait_seconds)))
+    return response
