@@ -23,11 +23,11 @@ class VendorKeyOutputSerializer(serializers.Serializer):
     masked = serializers.CharField()
     status = serializers.CharField(help_text="active, expired or revoked.")
     created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
-    revoked_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
     use_count = serializers.IntegerField()
-    last_used_at = serializers.DateTimeField()
-    last_used_ip = serializers.IPAddressField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    last_used_ip = serializers.IPAddressField(allow_null=True)
 
 
 class VendorKeyCreatedSerializer(VendorKeyOutputSerializer):
