@@ -46,17 +46,27 @@ class PolicyAdmin(admin.ModelAdmin):
         "max_activations",
         "encrypted",
         "allow_ci",
+        "ci_only",
         "trial_available",
         "key_prefix",
     ]
-    list_filter = ["product", "encrypted", "allow_ci", "trial_available"]
+    list_filter = ["product", "encrypted", "allow_ci", "ci_only", "trial_available"]
     list_select_related = ["product"]
     search_fields = ["name", "product__name", "product__code"]
     fieldsets = [
         (None, {"fields": ["product", "name", "key_prefix", "encrypted"]}),
         (
             "Limits",
-            {"fields": ["duration", "max_activations", "offline_lifetime", "heartbeat_interval", "allow_ci"]},
+            {
+                "fields": [
+                    "duration",
+                    "max_activations",
+                    "offline_lifetime",
+                    "heartbeat_interval",
+                    "allow_ci",
+                    "ci_only",
+                ]
+            },
         ),
         ("Trial", {"fields": ["trial_available", "trial_days"]}),
         ("Customers see", {"fields": ["activation_instructions"]}),

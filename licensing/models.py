@@ -46,6 +46,10 @@ class Policy(models.Model):
     allow_ci = models.BooleanField(
         default=False, help_text="CI auth tokens may activate licenses of this policy."
     )
+    ci_only = models.BooleanField(
+        default=False,
+        help_text="Licenses of this policy are for CI auth tokens only: they cannot be assigned to members.",
+    )
     trial_available = models.BooleanField(
         default=False,
         help_text="A workspace without any license may start one trial of this policy (lasting trial_days).",

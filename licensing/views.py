@@ -16,6 +16,7 @@ from project.errors import DomainError
 
 from .forms import AssignLicenseForm, AssignMemberForm, LicenseFilterForm
 from .selectors import licenses as selectors
+from .selectors.entitlement import member_coverage
 from .services import licenses as services
 
 PAGE_SIZE = 25
@@ -58,7 +59,7 @@ def member_seat_context(*, workspace, actor, memberships) -> dict:
     """Context for the License column of the members page (templates/licensing/_member_seat.html)."""
     can_manage = actor.has_capability(Capability.MANAGE_LICENSES)
     return {
-        "license_seats": selectors.license_seats_by_membership(workspace=workspace, memberships=memberships),
+        "license_seats": member_coverage(workspace=workspace, memberships=memberships),
         "assignable_licenses": list(selectors.license_assignable(workspace=workspace)) if can_manage else [],
         "can_manage_licenses": can_manage,
         "seat_usage": selectors.seat_usage_by_product(workspace=workspace) if can_manage else [],

@@ -46,6 +46,7 @@ class PolicyRefSerializer(serializers.Serializer):
     name = serializers.CharField()
     max_activations = serializers.IntegerField(allow_null=True)
     allow_ci = serializers.BooleanField()
+    ci_only = serializers.BooleanField()
 
 
 class AssigneeSerializer(serializers.Serializer):
@@ -145,6 +146,7 @@ class PolicyOutputSerializer(serializers.Serializer):
     key_prefix = serializers.CharField()
     activation_instructions = serializers.CharField()
     allow_ci = serializers.BooleanField()
+    ci_only = serializers.BooleanField()
 
     def get_duration_days(self, policy) -> float | None:
         return policy.duration / timedelta(days=1) if policy.duration is not None else None
@@ -185,6 +187,7 @@ class PolicyCreateInputSerializer(serializers.Serializer):
     key_prefix = StrictCharField(required=False, allow_blank=True, max_length=12, default="")
     activation_instructions = StrictCharField(required=False, allow_blank=True, default="")
     allow_ci = serializers.BooleanField(required=False, default=False)
+    ci_only = serializers.BooleanField(required=False, default=False)
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)

@@ -17,7 +17,7 @@ from authtokens.api.authentication import client_ip, deprecation_headers, parse_
 from project.errors import DomainError, ErrorKind
 
 from .. import certificates
-from ..selectors import activation as selectors
+from ..selectors.entitlement import entitlement_is_activated, token_entitlement
 from ..services import activation as services
 from . import client_serializers as s
 
@@ -184,8 +184,13 @@ class ClientInfoView(TokenClientView):
     @extend_schema(parameters=[s.ClientInfoQuery], responses=s.ClientInfoOutput, tags=["client"])
     def get(self, request):
         query = self.parse(s.ClientInfoQuery, request.query_params)
-        license, is_activated = selectors.token_license_info(
-            token=self.token, product=query.get("product", ""), fingerprint=query.get("fingerprint", "")
+        token = self.token
+        entitlement = token_entitlement(token=token, product=query.get("product") or None)
+        license = entitlement.license
+        is_activated = entitlement_is_activated(
+            entitlement,
+            membership=token.membership if token.kind != "ci" else None,
+            fingerprint=query.get("fingerprint", ""),
         )
         body = {
             "edition": license,

@@ -16,6 +16,7 @@ from project.api.inputs import validated_input
 from project.errors import DomainError, ErrorKind
 
 from ..models import LicenseStatus
+from ..selectors import entitlement as entitlement_selectors
 from ..selectors import licenses as selectors
 from ..services import licenses as services
 from .serializers import (
@@ -160,20 +161,6 @@ class TrialStartView(WorkspaceAPIView):
         return Response(LicenseOutputSerializer(license).data, status=status.HTTP_201_CREATED)
 
 
-STATUS_MESSAGES = {
-    LicenseStatus.ACTIVE: ("VALID", "The license is valid."),
-    LicenseStatus.EXPIRED: (
-        "LICENSE_EXPIRED",
-        "The license has expired; ask your workspace admin to renew it.",
-    ),
-    LicenseStatus.SUSPENDED: ("LICENSE_SUSPENDED", "The license is suspended; contact your workspace admin."),
-    LicenseStatus.REVOKED: (
-        "LICENSE_REVOKED",
-        "The license was revoked; ask your workspace admin for another.",
-    ),
-}
-
-
 class LicenseStatusView(WorkspaceAPIView):
     """Whether the caller is licensed: a member by their seat (or the trial), a CI token by a CI license."""
 
@@ -190,20 +177,15 @@ class LicenseStatusView(WorkspaceAPIView):
         product = request.query_params.get("product") or None
         membership = self.membership
         if membership is None:
-            license = selectors.license_for_ci(workspace=self.workspace, product=product)
-            missing = "No license of this workspace allows CI tokens; ask your workspace admin."
+            entitlement = entitlement_selectors.ci_entitlement(workspace=self.workspace, product=product)
         else:
-            license = selectors.license_for_member(membership=membership, product=product)
-            missing = "No license is assigned to you; ask your workspace admin."
-        code, message = (
-            STATUS_MESSAGES[license.effective_status] if license else ("LICENSE_NOT_ASSIGNED", missing)
-        )
+            entitlement = entitlement_selectors.member_entitlement(membership=membership, product=product)
         body = {
             "workspace": self.workspace.slug,
             "member": membership.user.email if membership is not None else None,
-            "licensed": code == "VALID",
-            "code": code,
-            "message": message,
-            "license": license,
+            "licensed": entitlement.usable,
+            "code": entitlement.code,
+            "message": entitlement.message,
+            "license": entitlement.license,
         }
         return Response(LicenseStatusSerializer(body).data)

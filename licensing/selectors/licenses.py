@@ -164,29 +164,11 @@ def _usable_first() -> Case:
     )
 
 
-def license_for_member(*, membership: Membership, product=None) -> License | None:
-    """The license a member runs the software under, in one query.
-
-    Their own assigned license wins; without one, the workspace's shared trial
-    counts. A usable license is preferred, but a suspended, expired or revoked
-    one is still returned (rather than None) so the caller can say why it
-    fails; None means nothing is assigned. `product` is a Product or its code.
-    """
-    queryset = (
-        _base()
-        .filter(workspace_id=membership.workspace_id)
-        .filter(Q(assignee=membership) | Q(is_trial=True, assignee__isnull=True))
-    )
-    if product:
-        queryset = queryset.filter(_product_q(product))
-    return queryset.annotate(rank=_usable_first()).order_by("is_trial", "rank", "-created_at").first()
-
-
 def license_list_for_member(*, membership: Membership) -> list[License]:
     """Everything a member holds (their seats and the workspace trial), with activations, for My License."""
     return list(
         _base()
-        .filter(workspace_id=membership.workspace_id)
+        .filter(workspace_id=membership.workspace_id, policy__ci_only=False)
         .filter(held_by(membership))
         .prefetch_related(
             Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
@@ -196,28 +178,11 @@ def license_list_for_member(*, membership: Membership) -> list[License]:
     )
 
 
-def license_for_ci(*, workspace: Workspace, product=None) -> License | None:
-    """The license a CI token of this workspace would run under: one whose policy allows CI, usable first."""
-    queryset = _base().filter(workspace=workspace, policy__allow_ci=True)
-    if product:
-        queryset = queryset.filter(_product_q(product))
-    return queryset.annotate(rank=_usable_first()).order_by("rank", "-created_at").first()
-
-
-def license_seats_by_membership(*, workspace: Workspace, memberships) -> dict[int, list[License]]:
-    """{membership id: [licenses assigned to them]} in one query, for the members page."""
-    ids = [m.pk if isinstance(m, Membership) else m for m in memberships]
-    seats = {membership_id: [] for membership_id in ids}
-    for license in _base().filter(workspace=workspace, assignee_id__in=ids).order_by("policy__product__name"):
-        seats[license.assignee_id].append(license)
-    return seats
-
-
 def license_assignable(*, workspace: Workspace) -> QuerySet[License]:
     """Free seats that can be handed out: unassigned, not revoked, not the shared trial."""
     return (
         _base()
-        .filter(workspace=workspace, assignee__isnull=True, is_trial=False)
+        .filter(workspace=workspace, assignee__isnull=True, is_trial=False, policy__ci_only=False)
         .exclude(status=LicenseStatus.REVOKED)
         .order_by("policy__product__name", "policy__name", "created_at")
     )

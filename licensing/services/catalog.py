@@ -55,6 +55,7 @@ def policy_create(
     key_prefix: str = "",
     activation_instructions: str = "",
     allow_ci: bool = False,
+    ci_only: bool = False,
     trial_available: bool = False,
 ) -> Policy:
     name = (name or "").strip()
@@ -85,6 +86,7 @@ def policy_create(
         encrypted=encrypted,
         key_prefix=key_prefix,
         activation_instructions=activation_instructions or "",
-        allow_ci=allow_ci,
+        allow_ci=allow_ci or ci_only,  # a CI-only policy is one CI tokens may use
+        ci_only=ci_only,
         trial_available=trial_available,
     )

@@ -341,6 +341,12 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
             "The workspace trial covers every member already; it cannot be assigned.",
             kind=ErrorKind.CONFLICT,
         )
+    if license.policy.ci_only:
+        raise DomainError(
+            "LICENSE_CI_ONLY",
+            "This license's plan is for CI auth tokens only; assign a license of another plan.",
+            kind=ErrorKind.CONFLICT,
+        )
     if license.assignee_id is not None:
         raise DomainError(
             "LICENSE_ALREADY_ASSIGNED",
