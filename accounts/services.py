@@ -431,10 +431,34 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         _check_may_manage(actor, membership, "remove members")
     _lock_workspace(membership.workspace_id)
     _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
-    authtoken_services.developer_token_end(membership=membership, actor=actor.user)
-    license_services.member_seats_release(membership=membership)
+    _membership_end(membership, actor=actor.user)
+
+
+def _membership_end(membership: Membership, *, actor: User | None) -> None:
+    """What ending a membership means, for removal, leaving and user deletion alike: the developer
+    token stops working and the member's seats and machines are released, then the row goes."""
+    authtoken_services.developer_token_end(membership=membership, actor=actor)
+    license_services.member_seats_release(membership=membership, actor=actor)
     events.emit("member.removed", membership)
     membership.delete()
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: User | None = None) -> None:
+    """Deletes an account (staff, in admin). Each of its memberships ends as a removal does, so no
+    seat or machine is left behind; refused while the user is some workspace's only owner."""
+    from .selectors import workspaces_solely_owned_by
+
+    orphaned = workspaces_solely_owned_by(users=[user]).first()
+    if orphaned is not None:
+        raise DomainError(
+            "LAST_OWNER",
+            f"{user.email} is the only owner of “{orphaned.name}”; make someone else an owner first.",
+            kind=ErrorKind.CONFLICT,
+        )
+    for membership in Membership.objects.select_related("user").filter(user=user):
+        _membership_end(membership, actor=actor)
+    user.delete()
 
 
 # ---------------------------------------------------------------- invitations

@@ -369,15 +369,25 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
     return license
 
 
+def _seat_machines(licenses) -> list[Activation]:
+    return list(Activation.objects.filter(license__in=licenses).select_related("license"))
+
+
+def _machines_release(machines: list[Activation]) -> None:
+    for activation in machines:
+        events.emit("license.deactivated", activation)
+    Activation.objects.filter(pk__in=[activation.pk for activation in machines]).delete()
+
+
 @transaction.atomic
 def license_unassign(*, actor: Membership, license: License) -> License:
-    """Frees the seat and releases the machines its holder activated, so the next holder starts clean."""
+    """Frees the seat and releases every machine on it, so the next holder starts clean."""
     _require_manage_licenses(actor, "unassign licenses")
     _require_workspace_license(actor, license)
     license = _locked(license)
     if license.assignee_id is None:
         return license
-    Activation.objects.filter(license=license, membership_id=license.assignee_id).delete()
+    _machines_release(_seat_machines([license]))
     license.assignee = None
     license.assigned_at = None
     license.save(update_fields=["assignee", "assigned_at"])
@@ -386,13 +396,38 @@ def license_unassign(*, actor: Membership, license: License) -> License:
 
 
 @transaction.atomic
-def member_seats_release(*, membership: Membership) -> None:
-    """A member leaves (or is removed): their seats are freed and their machines released.
+def member_seats_release(*, membership: Membership, actor=None) -> int:
+    """A member leaves, is removed or is deleted: their seats end and every machine on those seats and
+    every machine they activated elsewhere is released, recorded in the workspace's security log.
+    Returns how many machines were released.
 
-    The caller (accounts.services.membership_remove) has already checked who may do this.
+    The caller (accounts.services: membership_remove, user_delete) has already checked who may do
+    this. License.assignee and Activation.membership are RESTRICT, so deleting a membership without
+    coming here fails instead of leaving machines on a license.
     """
-    Activation.objects.filter(membership=membership).delete()
-    License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
+    from authtokens.models import SecurityAction
+    from authtokens.services import security_event_record  # authtokens builds on accounts and licensing
+
+    seats = list(License.objects.select_for_update(of=("self",)).filter(assignee=membership))
+    machines = _seat_machines(seats)
+    machines += list(
+        Activation.objects.filter(membership=membership).exclude(license__in=seats).select_related("license")
+    )
+    if not seats and not machines:
+        return 0
+    _machines_release(machines)
+    License.objects.filter(pk__in=[seat.pk for seat in seats]).update(assignee=None, assigned_at=None)
+    for seat in seats:
+        seat.assignee, seat.assigned_at = None, None
+        events.emit("license.updated", seat)
+    security_event_record(
+        workspace_id=membership.workspace_id,
+        action=SecurityAction.SEATS_RELEASED,
+        actor=actor,
+        detail=f"{membership.user.email}: {len(seats)} seat(s) "
+        f"({', '.join(seat.masked_key for seat in seats) or 'none'}) and {len(machines)} machine(s) released",
+    )
+    return len(machines)
 
 
 def may_release_activation(actor: Membership, activation: Activation) -> bool:

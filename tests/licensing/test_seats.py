@@ -101,14 +101,17 @@ def test_revoked_licenses_and_the_trial_cannot_be_assigned(workspace, admin, mem
         )
 
 
-def test_unassign_frees_the_seat_and_releases_the_holders_machines(workspace, admin, member):
+def test_unassign_frees_the_seat_and_releases_every_machine_on_it(workspace, admin, member):
+    # Machines activated with the seat's key count too: left behind, they would keep heartbeating
+    # and refuse the next holder with ACTIVATION_LIMIT_REACHED (issue 8).
     license = LicenseFactory(workspace=workspace, assignee=member)
     ActivationFactory(license=license, membership=member)
-    keyed = ActivationFactory(license=license, membership=None)  # activated with the key: not the member's
+    ActivationFactory(license=license, membership=None)
+    other_seat_machine = ActivationFactory(license=LicenseFactory(workspace=workspace), membership=None)
     services.license_unassign(actor=admin, license=license)
     license.refresh_from_db()
     assert license.assignee is None and license.assigned_at is None
-    assert list(Activation.objects.filter(license=license)) == [keyed]
+    assert list(Activation.objects.all()) == [other_seat_machine]
     services.license_unassign(actor=admin, license=license)  # idempotent
 
 
