@@ -34,10 +34,10 @@ from project.errors import DomainError, ErrorKind, forbidden
 from project.mail import email_send
 from webhooks import events
 
+from . import permissions
 from .confirmation import confirmation_link, confirmation_tokens
 from .models import (
     CAPABILITIES,
-    ROLE_RANK,
     Capability,
     Invitation,
     InvitationStatus,
@@ -55,9 +55,9 @@ RESERVED_SLUGS = {"new", "api", "admin", "static", "invitations", "accounts", "w
 
 
 def _require_capability(actor: Membership, capability: str, action: str) -> None:
-    if not actor.has_capability(capability):
-        label = Capability(capability).label.lower()
-        raise forbidden(f"You need the “{label}” permission to {action}; ask a workspace admin.")
+    refusal = permissions.capability_refusal(actor, capability, action)
+    if refusal is not None:
+        raise refusal
 
 
 def _require_same_workspace(actor: Membership, workspace_id: int) -> None:
@@ -77,19 +77,15 @@ def _validate_role(role: str, field: str = "role") -> str:
 
 
 def _check_may_confer_role(actor: Membership, role: str) -> None:
-    if role == Role.OWNER and actor.role != Role.OWNER:
-        raise forbidden("Only an owner can make someone an owner.", code="OWNER_REQUIRED")
-    if ROLE_RANK[role] > actor.rank:
-        raise forbidden("You cannot give someone a role above your own.", code="ROLE_TOO_HIGH")
+    refusal = permissions.role_grant_refusal(actor, role)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_may_manage(actor: Membership, target: Membership, action: str) -> None:
-    _require_same_workspace(actor, target.workspace_id)
-    _require_capability(actor, Capability.MANAGE_MEMBERS, action)
-    if target.role == Role.OWNER and actor.role != Role.OWNER:
-        raise forbidden("Only an owner can change or remove another owner.", code="OWNER_REQUIRED")
-    if target.rank > actor.rank:
-        raise forbidden("You cannot change a member whose role is above your own.", code="ROLE_TOO_HIGH")
+    refusal = permissions.member_manage_refusal(actor, target, action)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_not_last_owner(workspace_id: int, target: Membership, what: str) -> None:

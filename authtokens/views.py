@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.models import Capability
 from accounts.web import apply_domain_error, workspace_view
 from project.errors import DomainError
@@ -52,6 +53,7 @@ def _tokens_page(request, create_form=None, status=200):
         "ci_tokens": page.object_list,
         "show_revoked": show_revoked,
         "can_manage_ci": _can_manage_ci(request),
+        "can_view_usage": permissions.may_view_usage(request.membership),
         "create_form": create_form or CITokenCreateForm(),
         "token_regex": TOKEN_REGEX,
     }
@@ -107,7 +109,9 @@ def token_detail(request, token_id):
     token = own if own is not None and own.public_id == token_id else _ci_token(request, token_id)
     context = {
         "token": token,
-        "usage": selectors.token_daily_usage(token=token),
+        "usage": selectors.token_daily_usage(viewer=request.membership, token=token)
+        if permissions.may_view_usage(request.membership, token)
+        else None,
         "can_manage": token.kind == TokenKind.CI and _can_manage_ci(request) and not token.is_revoked,
         "rename_form": CITokenRenameForm(initial={"name": token.name, "label": token.label}),
     }
