@@ -12,6 +12,7 @@ Rules:
 - a role can be given only up to one's own, and owner only by an owner;
 - a workspace's invitations (pending e-mail addresses included) are seen by
   members with manage_members only, on the dashboard and the API alike;
+- the security log is read by admins and owners;
 - token usage (use counts, last use, daily chart) of CI tokens needs view_usage;
   a member always sees their own developer token's usage.
 """
@@ -71,6 +72,16 @@ def invitations_refusal(viewer: Membership) -> DomainError | None:
 
 def may_see_invitations(viewer: Membership) -> bool:
     return invitations_refusal(viewer) is None
+
+
+def security_log_refusal(viewer: Membership) -> DomainError | None:
+    if viewer.is_admin_or_owner:
+        return None
+    return forbidden("Only workspace admins and owners can read the security log.")
+
+
+def may_read_security_log(viewer: Membership) -> bool:
+    return security_log_refusal(viewer) is None
 
 
 def usage_refusal(viewer: Membership, token) -> DomainError | None:

@@ -131,8 +131,12 @@ def token_daily_usage(
     return series
 
 
-def security_event_list(*, workspace: Workspace, action: str = "") -> QuerySet[SecurityEvent]:
-    queryset = SecurityEvent.objects.filter(workspace=workspace).select_related("actor")
+def security_event_list(*, viewer: Membership, action: str = "") -> QuerySet[SecurityEvent]:
+    """The viewer's workspace's security log; FORBIDDEN for members who are not admins or owners."""
+    refusal = permissions.security_log_refusal(viewer)
+    if refusal is not None:
+        raise refusal
+    queryset = SecurityEvent.objects.filter(workspace_id=viewer.workspace_id).select_related("actor")
     if action:
         queryset = queryset.filter(action=action)
     return queryset.order_by("-created_at", "-id")

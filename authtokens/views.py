@@ -6,7 +6,6 @@ POST redirects to (see reveal.py).
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.models import Capability
-from accounts.web import apply_domain_error, workspace_view
+from accounts.web import apply_domain_error, read, workspace_view
 from project.errors import DomainError
 
 from . import reveal, selectors, services
@@ -172,12 +171,10 @@ def ci_revoke(request, token_id):
 
 @workspace_view
 def security_log(request):
-    if not request.membership.is_admin_or_owner:
-        raise PermissionDenied("Only workspace admins and owners can read the security log.")
     action = request.GET.get("action", "")
     if action not in SecurityAction.values:
         action = ""
-    events = selectors.security_event_list(workspace=request.workspace, action=action)
+    events = read(selectors.security_event_list, viewer=request.membership, action=action)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page_obj": page,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import Capability
-from accounts.web import apply_domain_error, confirmation_page, workspace_view
+from accounts.web import apply_domain_error, confirmation_page, read, workspace_view
 from project.errors import DomainError
 
 from .forms import AssignLicenseForm, AssignMemberForm, LicenseFilterForm
@@ -111,8 +111,8 @@ def licenses(request):
 @workspace_view
 def license_detail(request, public_id):
     _require_manage(request)
-    license = _or_404(
-        selectors.license_get_with_activations, workspace=request.workspace, public_id=public_id
+    license = read(
+        selectors.license_get, viewer=request.membership, public_id=public_id, with_activations=True
     )
     return render(
         request,
@@ -129,7 +129,7 @@ def license_detail(request, public_id):
 @require_POST
 @workspace_view
 def license_assign(request, public_id):
-    license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
     form = AssignMemberForm(request.POST, workspace=request.workspace)
     if not form.is_valid():
         messages.error(request, "Choose a member of this workspace to assign the license to.")
@@ -164,8 +164,8 @@ def member_seat_assign(request, membership_id):
     if not form.is_valid():
         messages.error(request, "Choose a license to assign.")
         return _back(request, _members_url(request))
-    license = _or_404(
-        selectors.license_get, workspace=request.workspace, public_id=form.cleaned_data["license"]
+    license = read(
+        selectors.license_get_for_change, actor=request.membership, public_id=form.cleaned_data["license"]
     )
     try:
         services.license_assign(actor=request.membership, license=license, membership=member)
@@ -179,7 +179,7 @@ def member_seat_assign(request, membership_id):
 @require_POST
 @workspace_view
 def license_unassign(request, public_id):
-    license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
     holder = license.assignee
     if holder is not None and _can_manage(request):
         asked = confirmation_page(
@@ -206,7 +206,7 @@ def license_unassign(request, public_id):
 @require_POST
 @workspace_view
 def activation_deactivate(request, public_id, activation_id):
-    license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
     activation = _or_404(selectors.activation_get, license=license, public_id=activation_id)
     asked = services.may_release_activation(request.membership, activation) and confirmation_page(
         request,

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from accounts.api.base import WorkspaceAPIView
 from project.api.inputs import validated_input
-from project.errors import forbidden
 
 from .. import leaks, selectors, services
 from ..services import IssuedToken
@@ -164,10 +163,8 @@ class SecurityLogView(GenericAPIView, WorkspaceAPIView):
         responses={200: SecurityEventOutputSerializer(many=True)},
     )
     def get(self, request, workspace_slug):
-        if not self.membership.is_admin_or_owner:
-            raise forbidden("Only workspace admins and owners can read the security log.")
         queryset = selectors.security_event_list(
-            workspace=self.workspace, action=request.query_params.get("action", "")
+            viewer=self.membership, action=request.query_params.get("action", "")
         )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(SecurityEventOutputSerializer(page, many=True).data)

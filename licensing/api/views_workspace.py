@@ -13,7 +13,7 @@ from accounts import selectors as account_selectors
 from accounts.api.base import WorkspaceAPIView
 from accounts.models import Capability
 from project.api.inputs import validated_input
-from project.errors import DomainError, ErrorKind
+from project.errors import DomainError
 
 from ..models import LicenseStatus
 from ..selectors import entitlement as entitlement_selectors
@@ -41,13 +41,7 @@ class LicenseWorkspaceView(WorkspaceAPIView):
         return self.membership.has_capability(Capability.MANAGE_LICENSES)
 
     def visible_license(self, public_id):
-        """A license of this workspace the caller may see; anything else is 404."""
-        license = selectors.license_get_with_activations(workspace=self.workspace, public_id=public_id)
-        if not self.can_manage and not (
-            license.assignee_id == self.membership.pk or (license.is_trial and license.assignee_id is None)
-        ):
-            raise DomainError("NOT_FOUND", "No such license in this workspace.", kind=ErrorKind.NOT_FOUND)
-        return license
+        return selectors.license_get(viewer=self.membership, public_id=public_id, with_activations=True)
 
 
 class LicenseListView(LicenseWorkspaceView, GenericAPIView):
@@ -100,7 +94,7 @@ class LicenseAssignView(LicenseWorkspaceView):
     )
     def post(self, request, workspace_slug, public_id):
         data = validated_input(AssignInputSerializer, request.data)
-        license = selectors.license_get(workspace=self.workspace, public_id=public_id)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
         try:
             member = account_selectors.membership_get_in_workspace(
                 workspace=self.workspace, membership_id=data["member"]
@@ -112,7 +106,7 @@ class LicenseAssignView(LicenseWorkspaceView):
         license = services.license_assign(actor=self.membership, license=license, membership=member)
         return Response(
             LicenseOutputSerializer(
-                selectors.license_get(workspace=self.workspace, public_id=license.public_id)
+                selectors.license_get(viewer=self.membership, public_id=license.public_id)
             ).data
         )
 
@@ -126,10 +120,10 @@ class LicenseUnassignView(LicenseWorkspaceView):
         responses={200: LicenseOutputSerializer},
     )
     def post(self, request, workspace_slug, public_id):
-        license = selectors.license_get(workspace=self.workspace, public_id=public_id)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
         services.license_unassign(actor=self.membership, license=license)
         return Response(
-            LicenseOutputSerializer(selectors.license_get(workspace=self.workspace, public_id=public_id)).data
+            LicenseOutputSerializer(selectors.license_get(viewer=self.membership, public_id=public_id)).data
         )
 
 
@@ -141,7 +135,7 @@ class ActivationDeleteView(LicenseWorkspaceView):
         responses={204: OpenApiResponse(description="The machine is released.")},
     )
     def delete(self, request, workspace_slug, public_id, activation_id):
-        license = selectors.license_get(workspace=self.workspace, public_id=public_id)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
         activation = selectors.activation_get(license=license, public_id=activation_id)
         services.activation_release(actor=self.membership, activation=activation)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -157,7 +151,7 @@ class TrialStartView(WorkspaceAPIView):
     )
     def post(self, request, workspace_slug):
         license = services.workspace_trial_start(actor=self.membership)
-        license = selectors.license_get(workspace=self.workspace, public_id=license.public_id)
+        license = selectors.license_get(viewer=self.membership, public_id=license.public_id)
         return Response(LicenseOutputSerializer(license).data, status=status.HTTP_201_CREATED)
 
 

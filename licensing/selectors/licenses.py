@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Membership, Workspace
+from accounts.models import Capability, Membership, Workspace
 from project.errors import DomainError, not_found
 
 from ..models import Activation, License, LicenseStatus, LicenseValidationDay, Policy, Product
@@ -88,22 +88,32 @@ def license_list(
     return queryset.annotate(activation_count=Count("activations")).order_by("-created_at", "-pk")
 
 
-def license_get(*, workspace: Workspace, public_id: str) -> License:
-    license = _base().filter(workspace=workspace, public_id=public_id).first()
+def _visible_to(viewer: Membership) -> Q:
+    """What a member may see: every license of the workspace with manage_licenses, else what they hold."""
+    scope = Q(workspace_id=viewer.workspace_id)
+    if viewer.has_capability(Capability.MANAGE_LICENSES):
+        return scope
+    return scope & held_by(viewer)
+
+
+def license_get(*, viewer: Membership, public_id: str, with_activations: bool = False) -> License:
+    """A license the viewer may see; anything else (another workspace's, or one a member without
+    manage_licenses does not hold) is NOT_FOUND, on every door alike."""
+    queryset = _base().filter(_visible_to(viewer), public_id=public_id)
+    if with_activations:
+        queryset = queryset.prefetch_related(
+            Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
+        )
+    license = queryset.first()
     if license is None:
         raise not_found("license")
     return license
 
 
-def license_get_with_activations(*, workspace: Workspace, public_id: str) -> License:
-    license = (
-        _base()
-        .prefetch_related(
-            Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
-        )
-        .filter(workspace=workspace, public_id=public_id)
-        .first()
-    )
+def license_get_for_change(*, actor: Membership, public_id: str) -> License:
+    """A license of the actor's workspace that a write is about to act on. Not filtered by what the
+    actor may see: the service decides, so a member without manage_licenses hears why (403)."""
+    license = _base().filter(workspace_id=actor.workspace_id, public_id=public_id).first()
     if license is None:
         raise not_found("license")
     return license
