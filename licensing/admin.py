@@ -187,7 +187,7 @@ class LicenseAdmin(admin.ModelAdmin):
         "last_validated_at",
     ]
     inlines = [ActivationInline]
-    actions = ["suspend", "reinstate", "revoke", "extend"]
+    actions = ["suspend", "reinstate", "revoke", "extend", "rekey"]
     date_hierarchy = "created_at"
 
     def get_form(self, request, obj=None, **kwargs):
@@ -273,8 +273,27 @@ class LicenseAdmin(admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
+    def has_delete_permission(self, request, obj=None):
+        """Licenses are never deleted here: revoke one instead, so its history and machines' records
+        stay and the key can never validate again."""
+        return False
+
+    @admin.action(description="Re-key the selected license (show the new key once; release its machines)")
+    def rekey(self, request, queryset):
+        licenses = list(queryset[:2])
+        if len(licenses) != 1:
+            self.message_user(request, "Select exactly one license to re-key.", messages.ERROR)
+            return None
+        try:
+            license, plaintext = services.license_rekey(license=licenses[0], staff=request.user)
+        except DomainError as error:
+            self.message_user(request, f"{licenses[0].masked_key}: {error.message}", messages.ERROR)
+            return None
+        sealed.stash(request, NEW_KEY, {"license": license.pk, "key": plaintext, "title": "License re-keyed"})
+        return redirect(reverse("admin:licensing_license_key_created", args=[license.pk]))
+
     def key_created_view(self, request, license_id):
-        if not self.has_add_permission(request):
+        if not self.has_change_permission(request):
             raise PermissionDenied
         license = get_object_or_404(License.objects.select_related("policy", "workspace"), pk=license_id)
         shown = sealed.pop(request, NEW_KEY)
@@ -283,7 +302,7 @@ class LicenseAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "license": license,
             "plaintext_key": shown["key"] if shown and shown.get("license") == license.pk else None,
-            "title": "License created",
+            "title": (shown or {}).get("title", "License created"),
         }
         response = TemplateResponse(request, "licensing/admin_key_created.html", context)
         response["Cache-Control"] = "no-store"

@@ -166,6 +166,17 @@ class AssignInputSerializer(serializers.Serializer):
     member = serializers.IntegerField(help_text="The membership id of the member who gets the seat.")
 
 
+class RekeyInputSerializer(serializers.Serializer):
+    keep_machines = serializers.BooleanField(
+        required=False, default=False, help_text="Keep the activated machines (default: release them)."
+    )
+
+
+class RekeyOutputSerializer(serializers.Serializer):
+    license = LicenseOutputSerializer()
+    new_key = serializers.CharField(help_text="The new key, shown in this response only.")
+
+
 # ---------------------------------------------------------------- staff input
 
 
@@ -239,3 +250,8 @@ class LicenseExtendInputSerializer(serializers.Serializer):
         if ("until" in attrs) == ("days" in attrs):
             raise serializers.ValidationError({"until": ["Give either `until` or `days`."]})
         return attrs
+
+
+class StaffRekeyOutputSerializer(serializers.Serializer):
+    license = StaffLicenseOutputSerializer()
+    new_key = serializers.CharField(help_text="The new key, shown in this response only.")

@@ -24,6 +24,8 @@ from .serializers import (
     LicenseDetailOutputSerializer,
     LicenseOutputSerializer,
     LicenseStatusSerializer,
+    RekeyInputSerializer,
+    RekeyOutputSerializer,
 )
 
 TAGS = ["licenses"]
@@ -125,6 +127,25 @@ class LicenseUnassignView(LicenseWorkspaceView):
         return Response(
             LicenseOutputSerializer(selectors.license_get(viewer=self.membership, public_id=public_id)).data
         )
+
+
+class LicenseRekeyView(LicenseWorkspaceView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="workspace_licenses_rekey",
+        summary="Replace the license's key (manage licenses); the new key is in this response only",
+        request=RekeyInputSerializer,
+        responses={200: RekeyOutputSerializer},
+    )
+    def post(self, request, workspace_slug, public_id):
+        data = validated_input(RekeyInputSerializer, request.data)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
+        license, new_key = services.license_rekey(
+            license=license, keep_machines=data["keep_machines"], actor=self.membership
+        )
+        license = selectors.license_get(viewer=self.membership, public_id=public_id)
+        body = RekeyOutputSerializer({"license": license, "new_key": new_key}).data
+        return Response(body, headers={"Cache-Control": "no-store"})
 
 
 class ActivationDeleteView(LicenseWorkspaceView):

@@ -256,6 +256,47 @@ def license_extend(
     return license
 
 
+@transaction.atomic
+def license_rekey(
+    *, license: License, keep_machines: bool = False, actor: Membership | None = None, staff=None
+) -> tuple[License, str]:
+    """Replaces the license's key: the old one stops validating at once, the new one is returned
+    to be shown once. Machines stay activated only with `keep_machines` (their activation ids and
+    certificates do not carry the key). Members need manage_licenses; staff pass `staff` (a user).
+
+    The answer when someone who knew the key leaves: re-key and release their machines.
+    """
+    from authtokens.models import SecurityAction
+    from authtokens.services import security_event_record  # authtokens builds on licensing
+
+    if actor is not None:
+        _require_manage_licenses(actor, "re-key licenses")
+        _require_workspace_license(actor, license)
+    if not isinstance(keep_machines, bool):
+        raise DomainError("INVALID", "keep_machines must be true or false.", field="keep_machines")
+    license = _locked(license)
+    _refuse_if_revoked(license, "re-keyed")
+    plaintext = _new_key(license.policy)
+    license.key_hash = hash_key(plaintext)
+    license.key = None if license.policy.encrypted else plaintext
+    license.key_suffix = key_suffix(plaintext)
+    license.save(update_fields=["key_hash", "key", "key_suffix"])
+    released = 0
+    if not keep_machines:
+        machines = _seat_machines([license])
+        _machines_release(machines)
+        released = len(machines)
+    events.emit("license.updated", license)
+    if license.workspace_id is not None:
+        security_event_record(
+            workspace_id=license.workspace_id,
+            action=SecurityAction.LICENSE_REKEYED,
+            actor=actor.user if actor is not None else staff,
+            detail=f"{license.public_id}: new key {license.masked_key}, {released} machine(s) released",
+        )
+    return license, plaintext
+
+
 _STATUS_ACTIONS = {
     LicenseStatus.ACTIVE: license_reinstate,
     LicenseStatus.SUSPENDED: license_suspend,
