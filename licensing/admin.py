@@ -21,12 +21,77 @@ from project.errors import DomainError
 
 from .models import Activation, License, Policy, Product
 from .selectors.licenses import status_q
+from .services import catalog
 from .services import licenses as services
 
 EXTEND_DAYS = 30
 
 
+class ServiceCheckedForm(forms.ModelForm):
+    """A catalogue form whose rules are the service's own: clean() runs the service's checks and
+    shows a DomainError next to its field, so admin cannot save what the staff API would refuse."""
+
+    FIELD_NAMES = {}  # the service's field name -> this form's
+
+    def check(self, data: dict) -> None:
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.check(data)
+            except DomainError as error:
+                field = self.FIELD_NAMES.get(error.field, error.field)
+                self.add_error(field if field in self.fields else None, error.message)
+        return data
+
+
+class ProductForm(ServiceCheckedForm):
+    class Meta:
+        model = Product
+        fields = ["name", "code"]
+
+    def check(self, data):
+        catalog.product_clean(
+            name=data.get("name"), code=data.get("code"), product=self.instance.pk and self.instance
+        )
+
+
+POLICY_FIELDS = [
+    "product",
+    "name",
+    "duration",
+    "max_activations",
+    "trial_days",
+    "offline_lifetime",
+    "heartbeat_interval",
+    "encrypted",
+    "key_prefix",
+    "activation_instructions",
+    "allow_ci",
+    "ci_only",
+    "trial_available",
+]
+
+
+class PolicyForm(ServiceCheckedForm):
+    FIELD_NAMES = {
+        "duration_days": "duration",
+        "offline_lifetime_hours": "offline_lifetime",
+        "heartbeat_interval_minutes": "heartbeat_interval",
+    }
+
+    class Meta:
+        model = Policy
+        fields = POLICY_FIELDS
+
+    def check(self, data):
+        catalog.policy_clean(**{field: data.get(field) for field in POLICY_FIELDS})
+
+
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ["name", "code", "policy_count", "created_at"]
     search_fields = ["name", "code"]
 
@@ -37,8 +102,18 @@ class ProductAdmin(admin.ModelAdmin):
     def policy_count(self, product):
         return product.policy_total
 
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in ("name", "code")}
+        if change:
+            catalog.product_update(product=obj, **data)
+        else:
+            created = catalog.product_create(**data)
+            obj.pk, obj.created_at = created.pk, created.created_at
+            obj._state.adding = False
+
 
 class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyForm
     list_display = [
         "name",
         "product",
@@ -71,6 +146,16 @@ class PolicyAdmin(admin.ModelAdmin):
         ("Trial", {"fields": ["trial_available", "trial_days"]}),
         ("Customers see", {"fields": ["activation_instructions"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in POLICY_FIELDS}
+        if change:
+            catalog.policy_update(policy=obj, **data)
+        else:
+            created = catalog.policy_create(**data)
+            for field in Policy._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(created, field.attname))
+            obj._state.adding = False
 
 
 class EffectiveStatusFilter(admin.SimpleListFilter):
