@@ -27,6 +27,7 @@ from accounts.models import Membership, Workspace
 from project.errors import DomainError, ErrorKind
 
 from ..models import Activation, License, LicenseStatus
+from .activation import _attached_machine, _with_machine
 from .licenses import _base, _usable_first, held_by
 
 VALID = "VALID"
@@ -112,17 +113,18 @@ def entitlement_decide(
     return Entitlement(code, message, pool[0])
 
 
-def _member_licenses(membership: Membership):
+def _member_licenses(membership: Membership, fingerprint: str = ""):
     """A member's own seats (never a CI-only policy's) and the shared trial, best first."""
-    return (
+    queryset = (
         _base()
         .filter(held_by(membership), workspace_id=membership.workspace_id, policy__ci_only=False)
         .annotate(rank=_usable_first())
         .order_by("is_trial", "rank", "-created_at")
     )
+    return _with_machine(queryset, fingerprint=fingerprint)
 
 
-def _ci_licenses(workspace: Workspace):
+def _ci_licenses(workspace: Workspace, fingerprint: str = ""):
     """A workspace's licenses for a CI token, best first: CI-only policies, then free seats,
     then members' seats (so CI takes a member's machine slots only as a last resort)."""
     preference = Case(
@@ -131,30 +133,41 @@ def _ci_licenses(workspace: Workspace):
         default=Value(2),
         output_field=IntegerField(),
     )
-    return (
+    queryset = (
         _base()
         .filter(workspace=workspace)
         .annotate(rank=_usable_first(), preference=preference)
         .order_by("rank", "preference", "created_at")
     )
+    return _with_machine(queryset, fingerprint=fingerprint)
 
 
 def member_entitlement(
-    *, membership: Membership, product: str | None = None, via_token: bool = False
+    *, membership: Membership, product: str | None = None, via_token: bool = False, fingerprint: str = ""
 ) -> Entitlement:
-    return entitlement_decide(list(_member_licenses(membership)), product=product, via_token=via_token)
+    licenses = list(_member_licenses(membership, fingerprint))
+    return entitlement_decide(licenses, product=product, via_token=via_token)
 
 
-def ci_entitlement(*, workspace: Workspace, product: str | None = None) -> Entitlement:
-    return entitlement_decide(list(_ci_licenses(workspace)), product=product, ci=True, via_token=True)
+def ci_entitlement(*, workspace: Workspace, product: str | None = None, fingerprint: str = "") -> Entitlement:
+    licenses = list(_ci_licenses(workspace, fingerprint))
+    return entitlement_decide(licenses, product=product, ci=True, via_token=True)
 
 
-def token_entitlement(*, token, product: str | None = None) -> Entitlement:
+def token_entitlement(*, token, product: str | None = None, fingerprint: str = "") -> Entitlement:
     """What an auth token runs under: a CI token by its workspace's CI licenses, a developer token by
-    its member's."""
+    its member's. With a fingerprint, each license carries that machine if it is activated on it
+    (`known_machine`), in the same single query."""
     if token.kind == "ci":
-        return ci_entitlement(workspace=token.workspace, product=product)
-    return member_entitlement(membership=token.membership, product=product, via_token=True)
+        return ci_entitlement(workspace=token.workspace, product=product, fingerprint=fingerprint)
+    return member_entitlement(
+        membership=token.membership, product=product, via_token=True, fingerprint=fingerprint
+    )
+
+
+def known_machine(license: License) -> Activation | None:
+    """The machine an entitlement read with a fingerprint found activated on this license, if any."""
+    return _attached_machine(license)
 
 
 def entitlement_is_activated(

@@ -35,7 +35,12 @@ from .. import certificates
 from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
 from ..models import Activation, License, LicenseStatus, LicenseValidationDay
 from ..selectors import activation as selectors
-from ..selectors.entitlement import STATUS_REFUSALS, product_mismatch_message, token_entitlement
+from ..selectors.entitlement import (
+    STATUS_REFUSALS,
+    known_machine,
+    product_mismatch_message,
+    token_entitlement,
+)
 
 FINGERPRINT_MAX_LENGTH = 255
 NAME_MAX_LENGTH = 150
@@ -380,6 +385,35 @@ def _developer_token_in_ci() -> DomainError:
     )
 
 
+def _token_result(token, license: License, activation: Activation) -> TokenActivationResult:
+    activation.license = license
+    return TokenActivationResult(
+        license=license,
+        activation=activation,
+        certificate=activation.certificate.text,
+        certificate_expires_at=datetime.fromtimestamp(activation.certificate.expires_at, tz=UTC),
+        token=token,
+    )
+
+
+def _repeat_activation(token, candidates) -> TokenActivationResult | None:
+    """A machine already activated on a usable license: no lock and no write, just a fresh
+    certificate (the hot path: every start of the vendor's software)."""
+    for license in candidates:
+        activation = known_machine(license)
+        if activation is None:
+            continue
+        member = token.membership  # already loaded with its user by token_resolve
+        if member is not None and activation.membership_id == member.pk:
+            activation.membership = member
+        if member is not None and license.assignee_id == member.pk:
+            license.assignee = member
+        activation.is_new = False
+        activation.certificate = _certify(license, activation)
+        return _token_result(token, license, activation)
+    return None
+
+
 def token_activate(*, token, product, fingerprint, name="", platform="", ci=False) -> TokenActivationResult:
     """Activate a machine with an auth token (already resolved by authtokens).
 
@@ -397,9 +431,12 @@ def token_activate(*, token, product, fingerprint, name="", platform="", ci=Fals
     if ci and token.kind != "ci":
         raise _developer_token_in_ci()
 
-    entitlement = token_entitlement(token=token, product=product)
+    entitlement = token_entitlement(token=token, product=product, fingerprint=fingerprint)
     if not entitlement.usable:
         raise entitlement.refusal()
+    repeat = _repeat_activation(token, entitlement.candidates)
+    if repeat is not None:
+        return repeat
     refusal = None
     for candidate in entitlement.candidates:
         license, activation, refusal = _activate_locked(
@@ -410,12 +447,5 @@ def token_activate(*, token, product, fingerprint, name="", platform="", ci=Fals
             membership=token.membership if token.kind != "ci" else None,
         )
         if refusal is None:
-            activation.license = license
-            return TokenActivationResult(
-                license=license,
-                activation=activation,
-                certificate=activation.certificate.text,
-                certificate_expires_at=datetime.fromtimestamp(activation.certificate.expires_at, tz=UTC),
-                token=token,
-            )
+            return _token_result(token, license, activation)
     raise refusal

@@ -185,3 +185,48 @@ def test_ci_activation_leaves_the_members_seat_alone(api_client, workspace, admi
     assert response.status_code == 201
     assert response.json()["license"]["id"] == free.public_id
     assert not Activation.objects.filter(license=members_seat).exists()
+
+
+# ------------------------------------------------ token activation stays cheap
+
+
+def test_a_repeat_token_activation_runs_at_most_4_statements(
+    api_client, member, policy, django_assert_max_num_queries
+):
+    from licensing.certificates import certificate_verify, signing_public_key_pem
+
+    seat = LicenseFactory(policy=policy, assignee=member)
+    token = token_services.developer_token_rotate(actor=member).plaintext
+    first = api_client.post(ACTIVATE, activate_body(), format="json", **bearer(token))
+    assert first.status_code == 201
+    with django_assert_max_num_queries(4):
+        again = api_client.post(ACTIVATE, activate_body(), format="json", **bearer(token))
+    assert again.status_code == 200
+    assert again.json()["activation"]["id"] == first.json()["activation"]["id"]
+    claims = certificate_verify(certificate=again.json()["certificate"], public_key=signing_public_key_pem())
+    assert (claims["license"], claims["member"], claims["fingerprint"]) == (
+        seat.public_id,
+        "member@acme.test",
+        "fp-1",
+    )
+
+
+def test_a_repeat_key_activation_runs_at_most_3_statements(
+    api_client, member, policy, django_assert_max_num_queries
+):
+    seat = LicenseFactory(policy=policy, assignee=member)
+    body = {"key": seat.plaintext_key, "name": "box", "fingerprint": "fp-1"}
+    assert api_client.post("/api/v1/licenses/activate", body, format="json").status_code == 201
+    with django_assert_max_num_queries(3):
+        again = api_client.post("/api/v1/licenses/activate", body, format="json")
+    assert again.status_code == 200 and again.json()["certificate"].startswith("cert/")
+
+
+def test_a_repeat_activation_prefers_the_license_the_machine_is_on(workspace, admin, member, policy):
+    older = LicenseFactory(policy=policy, workspace=workspace)
+    newer = LicenseFactory(policy=policy, workspace=workspace)
+    token = token_services.ci_token_create(actor=admin, name="deploy").token
+    ActivationFactory(license=newer, fingerprint="fp-1")
+    result = activation_services.token_activate(token=token, product="emulator", fingerprint="fp-1", ci=True)
+    assert result.license == newer and not result.activation.is_new
+    assert not Activation.objects.filter(license=older).exists()
