@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
+from project.logs import log_change
 from project.mail import email_send
 from webhooks import events
 
@@ -63,6 +64,13 @@ def _log(
     detail: str = "",
     actor_label: str = "",
 ) -> SecurityEvent:
+    log_change(
+        action,
+        workspace_id=token.workspace_id,
+        actor=actor_label or (actor.email if actor else "Keyward"),
+        token_kind=token.kind,
+        token_last4=token.last4,
+    )  # noqa: E501
     return SecurityEvent.objects.create(
         workspace_id=token.workspace_id,
         action=action,
@@ -83,6 +91,9 @@ def security_event_record(
     *, workspace_id: int, action: str, actor: User | None, ip: str | None = None, detail: str = ""
 ) -> SecurityEvent:
     """An event that is not about a token (e.g. a secret parameter revealed), in the workspace's log."""
+    log_change(
+        action, workspace_id=workspace_id, actor=actor.email if actor else "Keyward", detail=detail[:500]
+    )
     return SecurityEvent.objects.create(
         workspace_id=workspace_id,
         action=action,

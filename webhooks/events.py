@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from project.logs import log_change
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -111,6 +113,9 @@ def emit(event_type: str, obj) -> None:
     from .services import event_record
 
     subject = EVENT_TYPES[event_type]
+    log_change(
+        event_type, workspace_id=subject.workspace_id(obj), object_id=getattr(obj, "public_id", obj.pk)
+    )
     event_record(
         event_type=event_type, workspace_id=subject.workspace_id(obj), render=lambda: subject.render(obj)
     )

@@ -384,7 +384,9 @@ def test_deleting_a_seat_holder_in_admin_releases_their_seat_and_machines(staff_
     ActivationFactory(license=seat)
     page = staff_client.get(reverse("admin:accounts_user_delete", args=[member.user.pk])).content.decode()
     assert "Cannot delete" not in page
-    response = staff_client.post(reverse("admin:accounts_user_delete", args=[member.user.pk]), {"post": "yes"})
+    response = staff_client.post(
+        reverse("admin:accounts_user_delete", args=[member.user.pk]), {"post": "yes"}
+    )
     assert response.status_code == 302
     assert not User.objects.filter(pk=member.user.pk).exists()
     seat.refresh_from_db()

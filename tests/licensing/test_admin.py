@@ -155,9 +155,7 @@ def test_product_and_policy_admin_save_through_the_services(staff_client):
 
     from licensing.models import Policy, Product
 
-    bad = staff_client.post(
-        reverse("admin:licensing_product_add"), {"name": "Emulator", "code": "Emulator"}
-    )
+    bad = staff_client.post(reverse("admin:licensing_product_add"), {"name": "Emulator", "code": "Emulator"})
     assert bad.status_code == 200 and "up to 50 lower-case letters" in bad.content.decode()
     assert not Product.objects.exists()
     good = staff_client.post(
