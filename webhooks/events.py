@@ -113,9 +113,8 @@ def emit(event_type: str, obj) -> None:
     from .services import event_record
 
     subject = EVENT_TYPES[event_type]
-    log_change(
-        event_type, workspace_id=subject.workspace_id(obj), object_id=getattr(obj, "public_id", obj.pk)
-    )
+    object_id = getattr(obj, "public_id", None) or getattr(obj, "pk", None)
+    log_change(event_type, workspace_id=subject.workspace_id(obj), object_id=object_id)
     event_record(
         event_type=event_type, workspace_id=subject.workspace_id(obj), render=lambda: subject.render(obj)
     )
