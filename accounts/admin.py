@@ -118,6 +118,8 @@ class UserAdmin(DjangoUserAdmin):
         # Django lists restricted rows as "<Verbose name>: <row>" strings.
         released = tuple(f"{model._meta.verbose_name.capitalize()}: " for model in (License, Activation))
         protected = [line for line in protected if not str(line).startswith(released)]
+        # Nor does deleting a license need permission: none is deleted (admin never deletes licenses).
+        perms_needed = perms_needed - {model._meta.verbose_name for model in (License, Activation)}
         orphaned = [
             f"Workspace “{workspace}” ({workspace.slug}): this user is its only owner; "
             "make someone else an owner first."

@@ -145,8 +145,8 @@ class SecurityAction(models.TextChoices):
     TOKEN_ENDED = "token_ended", "Token ended (member removed)"
     TOKEN_MARKED_LEGACY = "token_marked_legacy", "Token marked legacy"
     PARAMETER_REVEALED = "parameter_revealed", "Secret parameter revealed"
-    SEATS_RELEASED = "seats_released", "Seats and machines released (member left or removed)"
-    LICENSE_REKEYED = "license_rekeyed", "License key replaced"
+    SEATS_RELEASED = "seats_released", "Seats released (member left)"
+    LICENSE_REKEYED = "license_rekeyed", "License re-keyed"
 
 
 class SecurityEvent(models.Model):
