@@ -102,3 +102,27 @@ def test_admin_rekeys_one_license_and_never_deletes_one(workspace):
         == 403
     )
     assert License.objects.filter(pk=license.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"keep_machines": "\x00"},
+        {"keep_machines": 10**100},
+        {"keep_machines": [True]},
+        {"keep_machines": {"a": {"b": {"c": {}}}}},
+    ],
+)
+def test_rekey_refuses_bad_input_naming_the_field_and_changes_nothing(client_for, admin, workspace, payload):
+    license = LicenseFactory(workspace=workspace)
+    response = client_for(admin).post(rekey_url(license), payload, format="json")
+    assert response.status_code == 400 and "keep_machines" in response.json()["fields"]
+    assert License.objects.get(pk=license.pk).key_hash == license.key_hash
+
+
+def test_rekey_survives_deeply_nested_json(client_for, admin, workspace):
+    license = LicenseFactory(workspace=workspace)
+    body = '{"keep_machines": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = client_for(admin).post(rekey_url(license), body, content_type="application/json")
+    assert response.status_code == 400
+    assert License.objects.get(pk=license.pk).key_hash == license.key_hash
