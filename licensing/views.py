@@ -16,7 +16,7 @@ from project.errors import DomainError
 
 from .forms import AssignLicenseForm, AssignMemberForm, LicenseFilterForm
 from .selectors import licenses as selectors
-from .selectors.entitlement import member_coverage
+from .selectors.entitlement import member_coverage, member_entitlement
 from .services import licenses as services
 
 PAGE_SIZE = 25
@@ -235,6 +235,7 @@ def activation_deactivate(request, public_id, activation_id):
 def my_license(request):
     workspace = request.workspace
     held = selectors.license_list_for_member(membership=request.membership)
+    entitlement = member_entitlement(membership=request.membership)
     has_any = bool(held) or selectors.workspace_has_licenses(workspace=workspace)
     trial_policy = None if has_any else services.trial_policy()
     return render(
@@ -242,6 +243,7 @@ def my_license(request):
         "licensing/my_license.html",
         {
             "held": held,
+            "entitlement": entitlement,
             "can_start_trial": not has_any and trial_policy is not None,
             "trial_policy": trial_policy,
             "can_manage": _can_manage(request),

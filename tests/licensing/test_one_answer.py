@@ -230,3 +230,13 @@ def test_a_repeat_activation_prefers_the_license_the_machine_is_on(workspace, ad
     result = activation_services.token_activate(token=token, product="emulator", fingerprint="fp-1", ci=True)
     assert result.license == newer and not result.activation.is_new
     assert not Activation.objects.filter(license=older).exists()
+
+
+def test_my_license_says_what_the_client_would(client, workspace, member, policy):
+    trial = LicenseFactory(policy=policy, workspace=workspace, is_trial=True)
+    client.force_login(member.user)
+    url = reverse("licensing:my_license", kwargs={"workspace_slug": "acme"})
+    page = client.get(url).content.decode()
+    assert f"under {trial.masked_key}, the workspace trial that covers every member." in page
+    License.objects.filter(pk=trial.pk).update(status=LicenseStatus.SUSPENDED)
+    assert "The license is suspended; ask the vendor to reinstate it." in client.get(url).content.decode()
