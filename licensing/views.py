@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors as account_selectors
 from accounts.models import Capability
 from accounts.web import apply_domain_error, confirmation_page, read, workspace_view
+from project import sealed
 from project.errors import DomainError
 
 from .forms import AssignLicenseForm, AssignMemberForm, LicenseFilterForm
@@ -122,8 +123,46 @@ def license_detail(request, public_id):
             "activations": list(license.activations.all()),
             "assign_form": AssignMemberForm(workspace=request.workspace),
             "chart": validation_chart(license),
+            "new_key": _new_key_for(request, license),
         },
     )
+
+
+REKEY_PURPOSE = "license-rekey"
+
+
+def _new_key_for(request, license) -> str | None:
+    """The key of a re-key that just happened, shown once (project/sealed.py: never in a URL or message)."""
+    shown = sealed.pop(request, REKEY_PURPOSE)
+    return shown["key"] if shown and shown.get("license") == license.public_id else None
+
+
+@require_POST
+@workspace_view
+def license_rekey(request, public_id):
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
+    keep_machines = request.POST.get("keep_machines") == "on"
+    asked = confirmation_page(
+        request,
+        title=f"Replace the key of {license.masked_key}?",
+        message="The current key stops working at once. "
+        + ("Its machines stay activated." if keep_machines else "Its machines are released."),
+        button="Replace the key",
+        cancel_url=_detail_url(request, license),
+        fields={"keep_machines": "on"} if keep_machines else None,
+    )
+    if asked:
+        return asked
+    try:
+        license, new_key = services.license_rekey(
+            license=license, keep_machines=keep_machines, actor=request.membership
+        )
+    except DomainError as error:
+        apply_domain_error(request, error)
+    else:
+        sealed.stash(request, REKEY_PURPOSE, {"license": license.public_id, "key": new_key})
+        messages.success(request, f"License {license.masked_key} has a new key; the old one no longer works.")
+    return redirect(_detail_url(request, license))
 
 
 @require_POST

@@ -126,3 +126,28 @@ def test_rekey_survives_deeply_nested_json(client_for, admin, workspace):
     response = client_for(admin).post(rekey_url(license), body, content_type="application/json")
     assert response.status_code == 400
     assert License.objects.get(pk=license.pk).key_hash == license.key_hash
+
+
+def test_the_dashboard_asks_then_shows_the_new_key_once(client, admin, member, workspace):
+    license = LicenseFactory(workspace=workspace)
+    ActivationFactory(license=license)
+    url = reverse(
+        "licensing:license_rekey", kwargs={"workspace_slug": "acme", "public_id": license.public_id}
+    )
+    detail = reverse(
+        "licensing:license_detail", kwargs={"workspace_slug": "acme", "public_id": license.public_id}
+    )
+    client.force_login(admin.user)
+    asked = client.post(url, {"keep_machines": "on"})
+    assert asked.status_code == 200 and "Its machines stay activated." in asked.content.decode()
+    assert License.objects.get(pk=license.pk).key_hash == license.key_hash  # nothing yet
+    done = client.post(url, {"keep_machines": "on", "confirmed": "yes"})
+    assert done.status_code == 302 and done["Location"] == detail
+    license.refresh_from_db()
+    page = client.get(detail).content.decode()
+    assert 'data-testid="new-key"' in page and license.key in page
+    assert 'data-testid="new-key"' not in client.get(detail).content.decode()  # once
+    assert Activation.objects.filter(license=license).count() == 1
+    client.force_login(member.user)
+    assert client.post(url, {"confirmed": "yes"}).status_code == 302
+    assert License.objects.get(pk=license.pk).key_hash == license.key_hash  # refused: no permission
