@@ -24,6 +24,7 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from licensing.models import Activation, License
 from project.errors import DomainError
 
 from . import selectors, services
@@ -103,9 +104,22 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
 
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.user_delete(user=user, actor=request.user)
+
     def get_deleted_objects(self, objs, request):
-        """Lists each workspace the users solely own as protected, so Django refuses the deletion."""
+        """Lists each workspace the users solely own as protected, so Django refuses the deletion.
+        Their seats and machines are not in the way: user_delete releases them first."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Django lists restricted rows as "<Verbose name>: <row>" strings.
+        released = tuple(f"{model._meta.verbose_name.capitalize()}: " for model in (License, Activation))
+        protected = [line for line in protected if not str(line).startswith(released)]
+        # Nor does deleting a license need permission: none is deleted (admin never deletes licenses).
+        perms_needed = perms_needed - {model._meta.verbose_name for model in (License, Activation)}
         orphaned = [
             f"Workspace “{workspace}” ({workspace.slug}): this user is its only owner; "
             "make someone else an owner first."

@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from project.errors import not_found
 
+from . import permissions
 from .models import Invitation, InvitationStatus, Membership, Role, User, Workspace
 
 
@@ -63,8 +64,12 @@ def is_last_owner(*, membership: Membership) -> bool:
     return membership.role == Role.OWNER and owner_count(workspace=membership.workspace) == 1
 
 
-def invitation_list(*, workspace: Workspace, status: str = InvitationStatus.PENDING) -> QuerySet[Invitation]:
-    queryset = Invitation.objects.filter(workspace=workspace).select_related("invited_by")
+def invitation_list(*, viewer: Membership, status: str = InvitationStatus.PENDING) -> QuerySet[Invitation]:
+    """The viewer's workspace's invitations; FORBIDDEN without manage_members (accounts.permissions)."""
+    refusal = permissions.invitations_refusal(viewer)
+    if refusal is not None:
+        raise refusal
+    queryset = Invitation.objects.filter(workspace_id=viewer.workspace_id).select_related("invited_by")
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-created_at")

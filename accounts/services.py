@@ -36,10 +36,10 @@ from project.mail import email_send
 from project.text import refuse_control_characters
 from webhooks import events
 
+from . import permissions
 from .confirmation import confirmation_link, confirmation_tokens
 from .models import (
     CAPABILITIES,
-    ROLE_RANK,
     Capability,
     Invitation,
     InvitationStatus,
@@ -57,9 +57,9 @@ RESERVED_SLUGS = {"new", "api", "admin", "static", "invitations", "accounts", "w
 
 
 def _require_capability(actor: Membership, capability: str, action: str) -> None:
-    if not actor.has_capability(capability):
-        label = Capability(capability).label.lower()
-        raise forbidden(f"You need the “{label}” permission to {action}; ask a workspace admin.")
+    refusal = permissions.capability_refusal(actor, capability, action)
+    if refusal is not None:
+        raise refusal
 
 
 def _require_same_workspace(actor: Membership, workspace_id: int) -> None:
@@ -79,19 +79,15 @@ def _validate_role(role: str, field: str = "role") -> str:
 
 
 def _check_may_confer_role(actor: Membership, role: str) -> None:
-    if role == Role.OWNER and actor.role != Role.OWNER:
-        raise forbidden("Only an owner can make someone an owner.", code="OWNER_REQUIRED")
-    if ROLE_RANK[role] > actor.rank:
-        raise forbidden("You cannot give someone a role above your own.", code="ROLE_TOO_HIGH")
+    refusal = permissions.role_grant_refusal(actor, role)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_may_manage(actor: Membership, target: Membership, action: str) -> None:
-    _require_same_workspace(actor, target.workspace_id)
-    _require_capability(actor, Capability.MANAGE_MEMBERS, action)
-    if target.role == Role.OWNER and actor.role != Role.OWNER:
-        raise forbidden("Only an owner can change or remove another owner.", code="OWNER_REQUIRED")
-    if target.rank > actor.rank:
-        raise forbidden("You cannot change a member whose role is above your own.", code="ROLE_TOO_HIGH")
+    refusal = permissions.member_manage_refusal(actor, target, action)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_not_last_owner(workspace_id: int, target: Membership, what: str) -> None:
@@ -476,8 +472,14 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         _check_may_manage(actor, membership, "remove members")
     _lock_workspace(membership.workspace_id)
     _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
-    authtoken_services.developer_token_end(membership=membership, actor=actor.user)
-    license_services.member_seats_release(membership=membership)
+    _membership_end(membership, actor=actor.user)
+
+
+def _membership_end(membership: Membership, *, actor: User | None) -> None:
+    """What ending a membership means, for removal, leaving and user deletion alike: the developer
+    token stops working and the member's seats and machines are released, then the row goes."""
+    authtoken_services.developer_token_end(membership=membership, actor=actor)
+    license_services.member_seats_release(membership=membership, actor=actor)
     events.emit("member.removed", membership)
     what = "left" if leaving else "removed"
     _audit(
@@ -487,6 +489,24 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         f"{membership.user.email} ({what})",
     )
     membership.delete()
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: User | None = None) -> None:
+    """Deletes an account (staff, in admin). Each of its memberships ends as a removal does, so no
+    seat or machine is left behind; refused while the user is some workspace's only owner."""
+    from .selectors import workspaces_solely_owned_by
+
+    orphaned = workspaces_solely_owned_by(users=[user]).first()
+    if orphaned is not None:
+        raise DomainError(
+            "LAST_OWNER",
+            f"{user.email} is the only owner of “{orphaned.name}”; make someone else an owner first.",
+            kind=ErrorKind.CONFLICT,
+        )
+    for membership in Membership.objects.select_related("user").filter(user=user):
+        _membership_end(membership, actor=actor)
+    user.delete()
 
 
 # ---------------------------------------------------------------- invitations

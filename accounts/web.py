@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -48,6 +49,19 @@ def apply_domain_error(request, error: DomainError, form=None) -> None:
         form.add_error(None, error.message)
     else:
         messages.error(request, error.message)
+
+
+def read(selector, **kwargs):
+    """Runs a viewer-taking read selector: its NOT_FOUND becomes the dashboard's 404 page and its
+    FORBIDDEN the 403 page, with the selector's own message."""
+    try:
+        return selector(**kwargs)
+    except DomainError as error:
+        if error.kind == ErrorKind.NOT_FOUND:
+            raise Http404(error.message) from None
+        if error.kind == ErrorKind.FORBIDDEN:
+            raise PermissionDenied(error.message) from None
+        raise
 
 
 def confirmation_page(request, *, title: str, message: str, button: str, cancel_url: str, fields=None):

@@ -158,6 +158,8 @@ class SecurityAction(models.TextChoices):
     TRIAL_STARTED = "trial_started", "Trial started"
     WORKSPACE_RENAMED = "workspace_renamed", "Workspace renamed"
     MACHINE_DEACTIVATED = "machine_deactivated", "Machine deactivated"
+    SEATS_RELEASED = "seats_released", "Seats released (member left)"
+    LICENSE_REKEYED = "license_rekeyed", "License re-keyed"
 
 
 class SecurityEvent(models.Model):

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Sum
 from django.utils import formats, timezone
 
+from accounts import permissions
 from accounts.models import Membership, Workspace
 from project.errors import DomainError, ErrorKind, not_found
 
@@ -107,8 +108,14 @@ def ci_token_get(*, workspace: Workspace, public_id: str) -> AuthToken:
     return token
 
 
-def token_daily_usage(*, token: AuthToken, days: int = USAGE_DAYS, today: date | None = None) -> list[dict]:
-    """Uses per day for the last `days` days, oldest first, days without use included as 0."""
+def token_daily_usage(
+    *, viewer: Membership, token: AuthToken, days: int = USAGE_DAYS, today: date | None = None
+) -> list[dict]:
+    """Uses per day for the last `days` days, oldest first, days without use included as 0.
+    FORBIDDEN when the viewer may not see this token's usage (accounts.permissions.usage_refusal)."""
+    refusal = permissions.usage_refusal(viewer, token)
+    if refusal is not None:
+        raise refusal
     today = today or timezone.now().date()
     first = today - timedelta(days=days - 1)
     counts = dict(
@@ -125,10 +132,14 @@ def token_daily_usage(*, token: AuthToken, days: int = USAGE_DAYS, today: date |
 
 
 def security_event_list(
-    *, workspace: Workspace, action: str = "", actor: str = "", since=None, until=None
+    *, viewer: Membership, action: str = "", actor: str = "", since=None, until=None
 ) -> QuerySet[SecurityEvent]:
-    """The workspace's log, newest first; `since` and `until` are dates, inclusive, in the current zone."""
-    queryset = SecurityEvent.objects.filter(workspace=workspace).select_related("actor")
+    """The viewer's workspace's security log, newest first; FORBIDDEN for members who are not admins
+    or owners. `since` and `until` are dates, inclusive, in the current zone."""
+    refusal = permissions.security_log_refusal(viewer)
+    if refusal is not None:
+        raise refusal
+    queryset = SecurityEvent.objects.filter(workspace_id=viewer.workspace_id).select_related("actor")
     if action:
         queryset = queryset.filter(action=action)
     if actor:

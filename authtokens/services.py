@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership, Role, User
 from project.errors import DomainError, ErrorKind, forbidden, not_found
+from project.logs import log_change
 from project.mail import email_send
 from project.request_context import current_client_ip
 from project.text import refuse_control_characters
@@ -65,6 +66,13 @@ def _log(
     detail: str = "",
     actor_label: str = "",
 ) -> SecurityEvent:
+    log_change(
+        action,
+        workspace_id=token.workspace_id,
+        actor=actor_label or (actor.email if actor else "Keyward"),
+        token_kind=token.kind,
+        token_last4=token.last4,
+    )  # noqa: E501
     return SecurityEvent.objects.create(
         workspace_id=token.workspace_id,
         action=action,
@@ -86,6 +94,9 @@ def security_event_record(
 ) -> SecurityEvent:
     """An event that is not about a token (a member removed, a seat assigned, a secret parameter
     revealed), in the workspace's log; `detail` names the target. The IP defaults to the request's."""
+    log_change(
+        action, workspace_id=workspace_id, actor=actor.email if actor else "Keyward", detail=detail[:500]
+    )
     return SecurityEvent.objects.create(
         workspace_id=workspace_id,
         action=action,

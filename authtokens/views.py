@@ -9,15 +9,15 @@ import csv
 from datetime import UTC
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.models import Capability
-from accounts.web import apply_domain_error, workspace_view
+from accounts.web import apply_domain_error, read, workspace_view
 from project.errors import DomainError
 
 from . import reveal, selectors, services
@@ -56,6 +56,7 @@ def _tokens_page(request, create_form=None, status=200):
         "ci_tokens": page.object_list,
         "show_revoked": show_revoked,
         "can_manage_ci": _can_manage_ci(request),
+        "can_view_usage": permissions.may_view_usage(request.membership),
         "create_form": create_form or CITokenCreateForm(),
         "token_regex": TOKEN_REGEX,
     }
@@ -111,7 +112,9 @@ def token_detail(request, token_id):
     token = own if own is not None and own.public_id == token_id else _ci_token(request, token_id)
     context = {
         "token": token,
-        "usage": selectors.token_daily_usage(token=token),
+        "usage": selectors.token_daily_usage(viewer=request.membership, token=token)
+        if permissions.may_view_usage(request.membership, token)
+        else None,
         "can_manage": token.kind == TokenKind.CI and _can_manage_ci(request) and not token.is_revoked,
         "rename_form": CITokenRenameForm(initial={"name": token.name, "label": token.label}),
     }
@@ -172,11 +175,9 @@ def ci_revoke(request, token_id):
 
 @workspace_view
 def security_log(request):
-    if not request.membership.is_admin_or_owner:
-        raise PermissionDenied("Only workspace admins and owners can read the security log.")
     form = SecurityLogFilterForm(request.GET or None, actions=SecurityAction.choices)
     filters = form.filters() if request.GET else {"action": "", "actor": "", "since": None, "until": None}
-    events = selectors.security_event_list(workspace=request.workspace, **filters)
+    events = read(selectors.security_event_list, viewer=request.membership, **filters)
     if request.GET.get("export") == "csv":
         return _security_log_csv(request.workspace, events)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))

@@ -21,12 +21,77 @@ from project.errors import DomainError
 
 from .models import Activation, License, Policy, Product, VendorEvent
 from .selectors.licenses import status_q
+from .services import catalog
 from .services import licenses as services
 
 EXTEND_DAYS = 30
 
 
+class ServiceCheckedForm(forms.ModelForm):
+    """A catalogue form whose rules are the service's own: clean() runs the service's checks and
+    shows a DomainError next to its field, so admin cannot save what the staff API would refuse."""
+
+    FIELD_NAMES = {}  # the service's field name -> this form's
+
+    def check(self, data: dict) -> None:
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.check(data)
+            except DomainError as error:
+                field = self.FIELD_NAMES.get(error.field, error.field)
+                self.add_error(field if field in self.fields else None, error.message)
+        return data
+
+
+class ProductForm(ServiceCheckedForm):
+    class Meta:
+        model = Product
+        fields = ["name", "code"]
+
+    def check(self, data):
+        catalog.product_clean(
+            name=data.get("name"), code=data.get("code"), product=self.instance.pk and self.instance
+        )
+
+
+POLICY_FIELDS = [
+    "product",
+    "name",
+    "duration",
+    "max_activations",
+    "trial_days",
+    "offline_lifetime",
+    "heartbeat_interval",
+    "encrypted",
+    "key_prefix",
+    "activation_instructions",
+    "allow_ci",
+    "ci_only",
+    "trial_available",
+]
+
+
+class PolicyForm(ServiceCheckedForm):
+    FIELD_NAMES = {
+        "duration_days": "duration",
+        "offline_lifetime_hours": "offline_lifetime",
+        "heartbeat_interval_minutes": "heartbeat_interval",
+    }
+
+    class Meta:
+        model = Policy
+        fields = POLICY_FIELDS
+
+    def check(self, data):
+        catalog.policy_clean(**{field: data.get(field) for field in POLICY_FIELDS})
+
+
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ["name", "code", "policy_count", "created_at"]
     search_fields = ["name", "code"]
 
@@ -37,8 +102,18 @@ class ProductAdmin(admin.ModelAdmin):
     def policy_count(self, product):
         return product.policy_total
 
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in ("name", "code")}
+        if change:
+            catalog.product_update(product=obj, **data)
+        else:
+            created = catalog.product_create(**data)
+            obj.pk, obj.created_at = created.pk, created.created_at
+            obj._state.adding = False
+
 
 class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyForm
     list_display = [
         "name",
         "product",
@@ -46,21 +121,41 @@ class PolicyAdmin(admin.ModelAdmin):
         "max_activations",
         "encrypted",
         "allow_ci",
+        "ci_only",
         "trial_available",
         "key_prefix",
     ]
-    list_filter = ["product", "encrypted", "allow_ci", "trial_available"]
+    list_filter = ["product", "encrypted", "allow_ci", "ci_only", "trial_available"]
     list_select_related = ["product"]
     search_fields = ["name", "product__name", "product__code"]
     fieldsets = [
         (None, {"fields": ["product", "name", "key_prefix", "encrypted"]}),
         (
             "Limits",
-            {"fields": ["duration", "max_activations", "offline_lifetime", "heartbeat_interval", "allow_ci"]},
+            {
+                "fields": [
+                    "duration",
+                    "max_activations",
+                    "offline_lifetime",
+                    "heartbeat_interval",
+                    "allow_ci",
+                    "ci_only",
+                ]
+            },
         ),
         ("Trial", {"fields": ["trial_available", "trial_days"]}),
         ("Customers see", {"fields": ["activation_instructions"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in POLICY_FIELDS}
+        if change:
+            catalog.policy_update(policy=obj, **data)
+        else:
+            created = catalog.policy_create(**data)
+            for field in Policy._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(created, field.attname))
+            obj._state.adding = False
 
 
 class EffectiveStatusFilter(admin.SimpleListFilter):
@@ -177,7 +272,7 @@ class LicenseAdmin(admin.ModelAdmin):
         "last_validated_at",
     ]
     inlines = [ActivationInline]
-    actions = ["suspend", "reinstate", "revoke", "extend"]
+    actions = ["suspend", "reinstate", "revoke", "extend", "rekey"]
     date_hierarchy = "created_at"
 
     def get_form(self, request, obj=None, **kwargs):
@@ -263,8 +358,27 @@ class LicenseAdmin(admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
+    def has_delete_permission(self, request, obj=None):
+        """Licenses are never deleted here: revoke one instead, so its history and machines' records
+        stay and the key can never validate again."""
+        return False
+
+    @admin.action(description="Re-key the selected license (show the new key once; release its machines)")
+    def rekey(self, request, queryset):
+        licenses = list(queryset[:2])
+        if len(licenses) != 1:
+            self.message_user(request, "Select exactly one license to re-key.", messages.ERROR)
+            return None
+        try:
+            license, plaintext = services.license_rekey(license=licenses[0], staff=request.user)
+        except DomainError as error:
+            self.message_user(request, f"{licenses[0].masked_key}: {error.message}", messages.ERROR)
+            return None
+        sealed.stash(request, NEW_KEY, {"license": license.pk, "key": plaintext, "title": "License re-keyed"})
+        return redirect(reverse("admin:licensing_license_key_created", args=[license.pk]))
+
     def key_created_view(self, request, license_id):
-        if not self.has_add_permission(request):
+        if not self.has_change_permission(request):
             raise PermissionDenied
         license = get_object_or_404(License.objects.select_related("policy", "workspace"), pk=license_id)
         shown = sealed.pop(request, NEW_KEY)
@@ -273,7 +387,7 @@ class LicenseAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "license": license,
             "plaintext_key": shown["key"] if shown and shown.get("license") == license.pk else None,
-            "title": "License created",
+            "title": (shown or {}).get("title", "License created"),
         }
         response = TemplateResponse(request, "licensing/admin_key_created.html", context)
         response["Cache-Control"] = "no-store"

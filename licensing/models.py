@@ -46,6 +46,10 @@ class Policy(models.Model):
     allow_ci = models.BooleanField(
         default=False, help_text="CI auth tokens may activate licenses of this policy."
     )
+    ci_only = models.BooleanField(
+        default=False,
+        help_text="Licenses of this policy are for CI auth tokens only: they cannot be assigned to members.",
+    )
     trial_available = models.BooleanField(
         default=False,
         help_text="A workspace without any license may start one trial of this policy (lasting trial_days).",
@@ -93,8 +97,11 @@ class License(models.Model):
     workspace = models.ForeignKey(
         "accounts.Workspace", null=True, blank=True, on_delete=models.CASCADE, related_name="licenses"
     )
+    # RESTRICT: a membership ends through accounts.services, which releases its seats and machines
+    # first (licensing.services.licenses.member_seats_release); deleting one any other way fails.
+    # Deleting the whole workspace still works: its licenses go in the same cascade.
     assignee = models.ForeignKey(
-        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="licenses"
+        "accounts.Membership", null=True, blank=True, on_delete=models.RESTRICT, related_name="licenses"
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
     # The key: an indexed SHA-256 for lookups; the plaintext only when the policy is not encrypted.
@@ -171,7 +178,7 @@ class Activation(models.Model):
         "accounts.Membership",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,  # see License.assignee
         related_name="activations",
         help_text="Who activated it with an auth token; empty for license-key and CI activations.",
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path(license, views.license_detail, name="license_detail"),
     path(f"{license}assign/", views.license_assign, name="license_assign"),
     path(f"{license}unassign/", views.license_unassign, name="license_unassign"),
+    path(f"{license}rekey/", views.license_rekey, name="license_rekey"),
     path(
         f"{license}machines/<publicid:activation_id>/deactivate/",
         views.activation_deactivate,

@@ -11,11 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import Capability
-from accounts.web import apply_domain_error, confirmation_page, workspace_view
+from accounts.web import apply_domain_error, confirmation_page, read, workspace_view
+from project import sealed
 from project.errors import DomainError
 
 from .forms import AssignLicenseForm, AssignMemberForm, LicenseFilterForm
 from .selectors import licenses as selectors
+from .selectors.entitlement import member_coverage, member_entitlement
 from .services import licenses as services
 
 PAGE_SIZE = 25
@@ -58,7 +60,7 @@ def member_seat_context(*, workspace, actor, memberships) -> dict:
     """Context for the License column of the members page (templates/licensing/_member_seat.html)."""
     can_manage = actor.has_capability(Capability.MANAGE_LICENSES)
     return {
-        "license_seats": selectors.license_seats_by_membership(workspace=workspace, memberships=memberships),
+        "license_seats": member_coverage(workspace=workspace, memberships=memberships),
         "assignable_licenses": list(selectors.license_assignable(workspace=workspace)) if can_manage else [],
         "can_manage_licenses": can_manage,
         "seat_usage": selectors.seat_usage_by_product(workspace=workspace) if can_manage else [],
@@ -110,8 +112,8 @@ def licenses(request):
 @workspace_view
 def license_detail(request, public_id):
     _require_manage(request)
-    license = _or_404(
-        selectors.license_get_with_activations, workspace=request.workspace, public_id=public_id
+    license = read(
+        selectors.license_get, viewer=request.membership, public_id=public_id, with_activations=True
     )
     return render(
         request,
@@ -121,14 +123,52 @@ def license_detail(request, public_id):
             "activations": list(license.activations.all()),
             "assign_form": AssignMemberForm(workspace=request.workspace),
             "chart": validation_chart(license),
+            "new_key": _new_key_for(request, license),
         },
     )
+
+
+REKEY_PURPOSE = "license-rekey"
+
+
+def _new_key_for(request, license) -> str | None:
+    """The key of a re-key that just happened, shown once (project/sealed.py: never in a URL or message)."""
+    shown = sealed.pop(request, REKEY_PURPOSE)
+    return shown["key"] if shown and shown.get("license") == license.public_id else None
+
+
+@require_POST
+@workspace_view
+def license_rekey(request, public_id):
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
+    keep_machines = request.POST.get("keep_machines") == "on"
+    asked = confirmation_page(
+        request,
+        title=f"Replace the key of {license.masked_key}?",
+        message="The current key stops working at once. "
+        + ("Its machines stay activated." if keep_machines else "Its machines are released."),
+        button="Replace the key",
+        cancel_url=_detail_url(request, license),
+        fields={"keep_machines": "on"} if keep_machines else None,
+    )
+    if asked:
+        return asked
+    try:
+        license, new_key = services.license_rekey(
+            license=license, keep_machines=keep_machines, actor=request.membership
+        )
+    except DomainError as error:
+        apply_domain_error(request, error)
+    else:
+        sealed.stash(request, REKEY_PURPOSE, {"license": license.public_id, "key": new_key})
+        messages.success(request, f"License {license.masked_key} has a new key; the old one no longer works.")
+    return redirect(_detail_url(request, license))
 
 
 @require_POST
 @workspace_view
 def license_assign(request, public_id):
-    license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
     form = AssignMemberForm(request.POST, workspace=request.workspace)
     if not form.is_valid():
         messages.error(request, "Choose a member of this workspace to assign the license to.")
@@ -163,8 +203,8 @@ def member_seat_assign(request, membership_id):
     if not form.is_valid():
         messages.error(request, "Choose a license to assign.")
         return _back(request, _members_url(request))
-    license = _or_404(
-        selectors.license_get, workspace=request.workspace, public_id=form.cleaned_data["license"]
+    license = read(
+        selectors.license_get_for_change, actor=request.membership, public_id=form.cleaned_data["license"]
     )
     try:
         services.license_assign(actor=request.membership, license=license, membership=member)
@@ -178,7 +218,7 @@ def member_seat_assign(request, membership_id):
 @require_POST
 @workspace_view
 def license_unassign(request, public_id):
-    license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
     holder = license.assignee
     if holder is not None and _can_manage(request):
         asked = confirmation_page(
@@ -205,7 +245,7 @@ def license_unassign(request, public_id):
 @require_POST
 @workspace_view
 def activation_deactivate(request, public_id, activation_id):
-    license = _or_404(selectors.license_get, workspace=request.workspace, public_id=public_id)
+    license = read(selectors.license_get_for_change, actor=request.membership, public_id=public_id)
     activation = _or_404(selectors.activation_get, license=license, public_id=activation_id)
     asked = services.may_release_activation(request.membership, activation) and confirmation_page(
         request,
@@ -234,6 +274,7 @@ def activation_deactivate(request, public_id, activation_id):
 def my_license(request):
     workspace = request.workspace
     held = selectors.license_list_for_member(membership=request.membership)
+    entitlement = member_entitlement(membership=request.membership)
     has_any = bool(held) or selectors.workspace_has_licenses(workspace=workspace)
     trial_policy = None if has_any else services.trial_policy()
     return render(
@@ -241,6 +282,7 @@ def my_license(request):
         "licensing/my_license.html",
         {
             "held": held,
+            "entitlement": entitlement,
             "can_start_trial": not has_any and trial_policy is not None,
             "trial_policy": trial_policy,
             "can_manage": _can_manage(request),

@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from .logs import request_id_reset, request_id_set
+
 # A proxy's id (nginx: `proxy_set_header X-Request-ID $request_id`) is kept so both logs share it;
 # anything else a client sends is replaced, so the id is always safe to log and echo.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -18,7 +20,11 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        bound = request_id_set(request.request_id)  # every log record of this request carries it
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_reset(bound)
         response["X-Request-ID"] = request.request_id
         return response
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from project.logs import log_change
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -122,6 +124,8 @@ def emit(event_type: str, obj) -> None:
     from .services import event_record
 
     subject = EVENT_TYPES[event_type]
+    object_id = getattr(obj, "public_id", None) or getattr(obj, "pk", None)
+    log_change(event_type, workspace_id=subject.workspace_id(obj), object_id=object_id)
     event_record(
         event_type=event_type,
         workspace_id=subject.workspace_id(obj),

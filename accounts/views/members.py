@@ -17,9 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from licensing.views import member_seat_context
 from project.errors import DomainError
 
-from .. import selectors, services
+from .. import permissions, selectors, services
 from ..forms import CapabilitiesForm, InviteForm, RoleForm
-from ..models import ROLE_RANK, Capability, Membership, Role
+from ..models import Capability, Membership, Role
 from ..web import apply_domain_error, confirmation_page, workspace_view
 from ._common import redirect_back, show_error
 
@@ -42,27 +42,16 @@ class MemberRow:
 
 
 def _offered_roles(viewer: Membership) -> list[str]:
-    """Roles the viewer may give: never above their own, and owner only by an owner."""
-    return [
-        role
-        for role in Role.values
-        if ROLE_RANK[role] <= viewer.rank and (role != Role.OWNER or viewer.role == Role.OWNER)
-    ]
+    return permissions.grantable_roles(viewer)
 
 
 def _editable_capabilities(viewer: Membership) -> list[Capability]:
     return [c for c in Capability if viewer.has_capability(c)]
 
 
-def _may_manage(viewer: Membership, target: Membership) -> bool:
-    if not viewer.has_capability(Capability.MANAGE_MEMBERS) or target.rank > viewer.rank:
-        return False
-    return target.role != Role.OWNER or viewer.role == Role.OWNER
-
-
 def _row(viewer: Membership, target: Membership, editable: list[Capability]) -> MemberRow:
     is_me = target.pk == viewer.pk
-    manageable = _may_manage(viewer, target)
+    manageable = permissions.may_manage_member(viewer, target)
     return MemberRow(
         membership=target,
         is_me=is_me,
@@ -78,7 +67,7 @@ def _render_members(request, *, invite_form=None, status=200):
     search = request.GET.get("q", "").strip()
     members = selectors.membership_list(workspace=request.workspace, search=search)
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    can_manage = viewer.has_capability(Capability.MANAGE_MEMBERS)
+    can_manage = permissions.holds(viewer, Capability.MANAGE_MEMBERS)
     offered_roles = _offered_roles(viewer)
     editable = _editable_capabilities(viewer)
     context = {
@@ -88,7 +77,10 @@ def _render_members(request, *, invite_form=None, status=200):
         "can_manage": can_manage,
         "invite_form": invite_form or InviteForm(offered_roles=offered_roles),
         "offered_roles": [(r, Role(r).label) for r in offered_roles],
-        "invitations": selectors.invitation_list(workspace=request.workspace),
+        "can_see_invitations": permissions.may_see_invitations(viewer),
+        "invitations": selectors.invitation_list(viewer=viewer)
+        if permissions.may_see_invitations(viewer)
+        else [],
         "is_last_owner": selectors.is_last_owner(membership=viewer),
     }
     # Users & licenses: each row shows the member's seat, with assign/unassign for license managers.

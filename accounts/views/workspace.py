@@ -9,7 +9,7 @@ from authtokens import selectors as authtoken_selectors
 from licensing.selectors import licenses as license_selectors
 from project.errors import DomainError
 
-from .. import selectors, services
+from .. import permissions, selectors, services
 from ..forms import WorkspaceDeleteForm, WorkspaceRenameForm
 from ..models import Capability, Role
 from ..web import apply_domain_error, workspace_view
@@ -47,7 +47,11 @@ def _getting_started(request, *, member_count: int, pending_invitation_count: in
 def workspace_home(request):
     workspace = request.workspace
     member_count = selectors.membership_list(workspace=workspace).count()
-    pending_invitation_count = selectors.invitation_list(workspace=workspace).count()
+    pending_invitation_count = (
+        selectors.invitation_list(viewer=request.membership).count()
+        if permissions.may_see_invitations(request.membership)
+        else 0
+    )
     steps = _getting_started(
         request, member_count=member_count, pending_invitation_count=pending_invitation_count
     )

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from accounts.api.base import WorkspaceAPIView
 from project.api.inputs import validated_input
-from project.errors import forbidden
 from project.throttles import ClientIPThrottle
 
 from .. import leaks, selectors, services
@@ -39,8 +38,8 @@ def _issued(issued: IssuedToken, http_status=status.HTTP_200_OK) -> Response:
     return Response(data, status=http_status, headers={"Cache-Control": "no-store"})
 
 
-def _detail(token) -> dict:
-    token.daily_usage = selectors.token_daily_usage(token=token)
+def _detail(token, viewer) -> dict:
+    token.daily_usage = selectors.token_daily_usage(viewer=viewer, token=token)
     return TokenDetailOutputSerializer(token).data
 
 
@@ -52,7 +51,7 @@ class DeveloperTokenView(WorkspaceAPIView):
     )
     def get(self, request, workspace_slug):
         token = selectors.developer_token_get(membership=self.membership)
-        return Response(_detail(token))
+        return Response(_detail(token, self.membership))
 
 
 class DeveloperTokenRotateView(WorkspaceAPIView):
@@ -104,11 +103,11 @@ class CITokenMixin:
 class CITokenDetailView(CITokenMixin, WorkspaceAPIView):
     @extend_schema(
         tags=TAG,
-        summary="A CI token (masked) with its usage for the last 30 days",
+        summary="A CI token (masked) with its usage for the last 30 days (needs view_usage)",
         responses={200: TokenDetailOutputSerializer},
     )
     def get(self, request, workspace_slug, token_id):
-        return Response(_detail(self.get_token()))
+        return Response(_detail(self.get_token(), self.membership))
 
     @extend_schema(
         tags=TAG,
@@ -165,10 +164,8 @@ class SecurityLogView(GenericAPIView, WorkspaceAPIView):
         responses={200: SecurityEventOutputSerializer(many=True)},
     )
     def get(self, request, workspace_slug):
-        if not self.membership.is_admin_or_owner:
-            raise forbidden("Only workspace admins and owners can read the security log.")
         queryset = selectors.security_event_list(
-            workspace=self.workspace, action=request.query_params.get("action", "")
+            viewer=self.membership, action=request.query_params.get("action", "")
         )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(SecurityEventOutputSerializer(page, many=True).data)

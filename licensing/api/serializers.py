@@ -49,6 +49,7 @@ class PolicyRefSerializer(serializers.Serializer):
     name = serializers.CharField()
     max_activations = serializers.IntegerField(allow_null=True)
     allow_ci = serializers.BooleanField()
+    ci_only = serializers.BooleanField()
 
 
 class AssigneeSerializer(serializers.Serializer):
@@ -148,6 +149,7 @@ class PolicyOutputSerializer(serializers.Serializer):
     key_prefix = serializers.CharField()
     activation_instructions = serializers.CharField()
     allow_ci = serializers.BooleanField()
+    ci_only = serializers.BooleanField()
 
     def get_duration_days(self, policy) -> float | None:
         return policy.duration / timedelta(days=1) if policy.duration is not None else None
@@ -167,6 +169,17 @@ class AssignInputSerializer(serializers.Serializer):
     member = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, help_text="The membership id of the member who gets the seat."
     )
+
+
+class RekeyInputSerializer(serializers.Serializer):
+    keep_machines = serializers.BooleanField(
+        required=False, default=False, help_text="Keep the activated machines (default: release them)."
+    )
+
+
+class RekeyOutputSerializer(serializers.Serializer):
+    license = LicenseOutputSerializer()
+    new_key = serializers.CharField(help_text="The new key, shown in this response only.")
 
 
 # ---------------------------------------------------------------- staff input
@@ -197,6 +210,7 @@ class PolicyCreateInputSerializer(serializers.Serializer):
     key_prefix = StrictCharField(required=False, allow_blank=True, max_length=12, default="")
     activation_instructions = StrictCharField(required=False, allow_blank=True, default="")
     allow_ci = serializers.BooleanField(required=False, default=False)
+    ci_only = serializers.BooleanField(required=False, default=False)
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)
@@ -248,3 +262,8 @@ class LicenseExtendInputSerializer(serializers.Serializer):
         if ("until" in attrs) == ("days" in attrs):
             raise serializers.ValidationError({"until": ["Give either `until` or `days`."]})
         return attrs
+
+
+class StaffRekeyOutputSerializer(serializers.Serializer):
+    license = StaffLicenseOutputSerializer()
+    new_key = serializers.CharField(help_text="The new key, shown in this response only.")

@@ -22,4 +22,5 @@ urlpatterns = [
         for action in ("suspend", "reinstate", "revoke")
     ],
     path(f"{license}extend/", views.LicenseExtendView.as_view(), name="staff-license-extend"),
+    path(f"{license}rekey/", views.LicenseRekeyView.as_view(), name="staff-license-rekey"),
 ]

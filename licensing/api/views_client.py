@@ -5,6 +5,8 @@ id) is the credential, and any Authorization header is ignored, because some
 SDKs send one on every call. Auth-token endpoints read `Authorization: Bearer`.
 """
 
+import logging
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -15,6 +17,7 @@ from authtokens import selectors as token_selectors
 from authtokens import services as token_services
 from authtokens.api.authentication import client_ip, deprecation_headers, parse_bearer
 from project.errors import DomainError, ErrorKind
+from project.logs import key_last4, log_event
 from project.throttles import (
     AuthTokenThrottle,
     ClientIPThrottle,
@@ -23,9 +26,35 @@ from project.throttles import (
 )
 
 from .. import certificates
-from ..selectors import activation as selectors
+from ..selectors.entitlement import entitlement_is_activated, token_entitlement
 from ..services import activation as services
 from . import client_serializers as s
+
+logger = logging.getLogger("keyward.client")
+
+
+def _field(data, name) -> str:
+    value = data.get(name) if hasattr(data, "get") else None
+    return value[:50] if isinstance(value, str) else ""
+
+
+def log_refusal(request, code: str, *, token=None) -> None:
+    """One INFO record per refused client call: code, product, a key's or token's last 4, IP."""
+    try:
+        data = request.data if request.method == "POST" else request.query_params
+    except Exception:  # noqa: BLE001 - a body that does not parse is the refusal being logged
+        data = {}
+    fields = {
+        "code": code,
+        "path": request.path,
+        "product": _field(data, "product"),
+        "ip": client_ip(request),
+    }
+    if token is not None:
+        fields.update(token_kind=token.kind, token_last4=token.last4)
+    else:
+        fields["key_last4"] = key_last4(_field(data, "key") or _field(data, "license_key"))
+    log_event(logger, "client.refused", **fields)
 
 
 class PublicClientView(APIView):
@@ -39,6 +68,12 @@ class PublicClientView(APIView):
         serializer = serializer_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        code = response.data.get("code", "") if isinstance(response.data, dict) else ""
+        log_refusal(self.request, code or str(response.status_code), token=getattr(self, "token", None))
+        return response
 
 
 # ---------------------------------------------------------------- license key flow
@@ -54,6 +89,8 @@ class LicenseValidateView(PublicClientView):
             activation_id=data.get("activation_id") or None,
             product=data.get("product") or None,
         )
+        if not result.valid:
+            log_refusal(request, result.code)
         return Response(s.validation_data(result))
 
 
@@ -195,8 +232,13 @@ class ClientInfoView(TokenClientView):
     @extend_schema(parameters=[s.ClientInfoQuery], responses=s.ClientInfoOutput, tags=["client"])
     def get(self, request):
         query = self.parse(s.ClientInfoQuery, request.query_params)
-        license, is_activated = selectors.token_license_info(
-            token=self.token, product=query.get("product", ""), fingerprint=query.get("fingerprint", "")
+        token = self.token
+        entitlement = token_entitlement(token=token, product=query.get("product") or None)
+        license = entitlement.license
+        is_activated = entitlement_is_activated(
+            entitlement,
+            membership=token.membership if token.kind != "ci" else None,
+            fingerprint=query.get("fingerprint", ""),
         )
         body = {
             "edition": license,

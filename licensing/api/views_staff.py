@@ -30,8 +30,10 @@ from .serializers import (
     PolicyOutputSerializer,
     ProductCreateInputSerializer,
     ProductOutputSerializer,
+    RekeyInputSerializer,
     StaffLicenseCreatedSerializer,
     StaffLicenseOutputSerializer,
+    StaffRekeyOutputSerializer,
 )
 
 TAGS = ["staff"]
@@ -245,3 +247,22 @@ class LicenseExtendView(StaffAPIView):
         by = timedelta(days=data["days"]) if "days" in data else None
         services.license_extend(license=license, until=data.get("until"), by=by, actor=request.user)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
+
+
+class LicenseRekeyView(StaffAPIView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="staff_licenses_rekey",
+        summary="Replace a license's key; the new key is in this response only",
+        request=RekeyInputSerializer,
+        responses={200: StaffRekeyOutputSerializer},
+    )
+    def post(self, request, public_id):
+        license = selectors.staff_license_get(public_id=public_id)
+        data = validated_serializer(RekeyInputSerializer, request.data).validated_data
+        license, new_key = services.license_rekey(
+            license=license, keep_machines=data["keep_machines"], staff=request.user
+        )
+        license = selectors.staff_license_get(public_id=public_id)
+        body = StaffRekeyOutputSerializer({"license": license, "new_key": new_key}).data
+        return Response(body, headers={"Cache-Control": "no-store"})

@@ -13,9 +13,10 @@ from accounts import selectors as account_selectors
 from accounts.api.base import WorkspaceAPIView
 from accounts.models import Capability
 from project.api.inputs import query_id, validated_input
-from project.errors import DomainError, ErrorKind
+from project.errors import DomainError
 
 from ..models import LicenseStatus
+from ..selectors import entitlement as entitlement_selectors
 from ..selectors import licenses as selectors
 from ..services import licenses as services
 from .serializers import (
@@ -23,6 +24,8 @@ from .serializers import (
     LicenseDetailOutputSerializer,
     LicenseOutputSerializer,
     LicenseStatusSerializer,
+    RekeyInputSerializer,
+    RekeyOutputSerializer,
 )
 
 TAGS = ["licenses"]
@@ -40,13 +43,7 @@ class LicenseWorkspaceView(WorkspaceAPIView):
         return self.membership.has_capability(Capability.MANAGE_LICENSES)
 
     def visible_license(self, public_id):
-        """A license of this workspace the caller may see; anything else is 404."""
-        license = selectors.license_get_with_activations(workspace=self.workspace, public_id=public_id)
-        if not self.can_manage and not (
-            license.assignee_id == self.membership.pk or (license.is_trial and license.assignee_id is None)
-        ):
-            raise DomainError("NOT_FOUND", "No such license in this workspace.", kind=ErrorKind.NOT_FOUND)
-        return license
+        return selectors.license_get(viewer=self.membership, public_id=public_id, with_activations=True)
 
 
 class LicenseListView(LicenseWorkspaceView, GenericAPIView):
@@ -99,7 +96,7 @@ class LicenseAssignView(LicenseWorkspaceView):
     )
     def post(self, request, workspace_slug, public_id):
         data = validated_input(AssignInputSerializer, request.data)
-        license = selectors.license_get(workspace=self.workspace, public_id=public_id)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
         try:
             member = account_selectors.membership_get_in_workspace(
                 workspace=self.workspace, membership_id=data["member"]
@@ -111,7 +108,7 @@ class LicenseAssignView(LicenseWorkspaceView):
         license = services.license_assign(actor=self.membership, license=license, membership=member)
         return Response(
             LicenseOutputSerializer(
-                selectors.license_get(workspace=self.workspace, public_id=license.public_id)
+                selectors.license_get(viewer=self.membership, public_id=license.public_id)
             ).data
         )
 
@@ -125,11 +122,30 @@ class LicenseUnassignView(LicenseWorkspaceView):
         responses={200: LicenseOutputSerializer},
     )
     def post(self, request, workspace_slug, public_id):
-        license = selectors.license_get(workspace=self.workspace, public_id=public_id)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
         services.license_unassign(actor=self.membership, license=license)
         return Response(
-            LicenseOutputSerializer(selectors.license_get(workspace=self.workspace, public_id=public_id)).data
+            LicenseOutputSerializer(selectors.license_get(viewer=self.membership, public_id=public_id)).data
         )
+
+
+class LicenseRekeyView(LicenseWorkspaceView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="workspace_licenses_rekey",
+        summary="Replace the license's key (manage licenses); the new key is in this response only",
+        request=RekeyInputSerializer,
+        responses={200: RekeyOutputSerializer},
+    )
+    def post(self, request, workspace_slug, public_id):
+        data = validated_input(RekeyInputSerializer, request.data)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
+        license, new_key = services.license_rekey(
+            license=license, keep_machines=data["keep_machines"], actor=self.membership
+        )
+        license = selectors.license_get(viewer=self.membership, public_id=public_id)
+        body = RekeyOutputSerializer({"license": license, "new_key": new_key}).data
+        return Response(body, headers={"Cache-Control": "no-store"})
 
 
 class ActivationDeleteView(LicenseWorkspaceView):
@@ -140,7 +156,7 @@ class ActivationDeleteView(LicenseWorkspaceView):
         responses={204: OpenApiResponse(description="The machine is released.")},
     )
     def delete(self, request, workspace_slug, public_id, activation_id):
-        license = selectors.license_get(workspace=self.workspace, public_id=public_id)
+        license = selectors.license_get_for_change(actor=self.membership, public_id=public_id)
         activation = selectors.activation_get(license=license, public_id=activation_id)
         services.activation_release(actor=self.membership, activation=activation)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -156,22 +172,8 @@ class TrialStartView(WorkspaceAPIView):
     )
     def post(self, request, workspace_slug):
         license = services.workspace_trial_start(actor=self.membership)
-        license = selectors.license_get(workspace=self.workspace, public_id=license.public_id)
+        license = selectors.license_get(viewer=self.membership, public_id=license.public_id)
         return Response(LicenseOutputSerializer(license).data, status=status.HTTP_201_CREATED)
-
-
-STATUS_MESSAGES = {
-    LicenseStatus.ACTIVE: ("VALID", "The license is valid."),
-    LicenseStatus.EXPIRED: (
-        "LICENSE_EXPIRED",
-        "The license has expired; ask your workspace admin to renew it.",
-    ),
-    LicenseStatus.SUSPENDED: ("LICENSE_SUSPENDED", "The license is suspended; contact your workspace admin."),
-    LicenseStatus.REVOKED: (
-        "LICENSE_REVOKED",
-        "The license was revoked; ask your workspace admin for another.",
-    ),
-}
 
 
 class LicenseStatusView(WorkspaceAPIView):
@@ -190,20 +192,15 @@ class LicenseStatusView(WorkspaceAPIView):
         product = request.query_params.get("product") or None
         membership = self.membership
         if membership is None:
-            license = selectors.license_for_ci(workspace=self.workspace, product=product)
-            missing = "No license of this workspace allows CI tokens; ask your workspace admin."
+            entitlement = entitlement_selectors.ci_entitlement(workspace=self.workspace, product=product)
         else:
-            license = selectors.license_for_member(membership=membership, product=product)
-            missing = "No license is assigned to you; ask your workspace admin."
-        code, message = (
-            STATUS_MESSAGES[license.effective_status] if license else ("LICENSE_NOT_ASSIGNED", missing)
-        )
+            entitlement = entitlement_selectors.member_entitlement(membership=membership, product=product)
         body = {
             "workspace": self.workspace.slug,
             "member": membership.user.email if membership is not None else None,
-            "licensed": code == "VALID",
-            "code": code,
-            "message": message,
-            "license": license,
+            "licensed": entitlement.usable,
+            "code": entitlement.code,
+            "message": entitlement.message,
+            "license": entitlement.license,
         }
         return Response(LicenseStatusSerializer(body).data)

@@ -29,6 +29,7 @@ urlpatterns = [
     path(license, views.LicenseDetailView.as_view(), name="workspace-license-detail"),
     path(f"{license}assign/", views.LicenseAssignView.as_view(), name="workspace-license-assign"),
     path(f"{license}unassign/", views.LicenseUnassignView.as_view(), name="workspace-license-unassign"),
+    path(f"{license}rekey/", views.LicenseRekeyView.as_view(), name="workspace-license-rekey"),
     path(
         f"{license}activations/<publicid:activation_id>/",
         views.ActivationDeleteView.as_view(),

@@ -17,11 +17,8 @@ from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Membership, Workspace
-
 from ..keys import hash_key
 from ..models import Activation, License, LicenseValidationDay, Policy, Product
-from .licenses import held_by
 
 ACTIVATION_FIELDS = (
     "id",
@@ -210,53 +207,3 @@ def activation_by_public_id(*, activation_id: str) -> Activation | None:
             public_id=activation_id
         )
     )
-
-
-def licenses_for_member(*, membership: Membership) -> list[License]:
-    """What a member may run under: their own seats (newest first), then the workspace's shared trial."""
-    return list(
-        License.objects.select_related(*LICENSE_RELATED)
-        .filter(held_by(membership), workspace_id=membership.workspace_id)
-        .order_by("is_trial", "-created_at")
-    )
-
-
-def licenses_for_ci(*, workspace: Workspace) -> list[License]:
-    """A workspace's licenses, for a CI token to choose from."""
-    return list(
-        License.objects.select_related(*LICENSE_RELATED).filter(workspace=workspace).order_by("created_at")
-    )
-
-
-def activation_exists(
-    *, license: License, membership: Membership | None = None, fingerprint: str = ""
-) -> bool:
-    queryset = Activation.objects.filter(license=license)
-    if membership is not None:
-        queryset = queryset.filter(membership=membership)
-    if fingerprint:
-        queryset = queryset.filter(fingerprint=fingerprint)
-    return queryset.exists()
-
-
-def _best(licenses: list[License]) -> License | None:
-    """An active license if there is one, else the newest."""
-    return next(
-        (lic for lic in licenses if lic.effective_status == "active"), licenses[0] if licenses else None
-    )
-
-
-def token_license_info(*, token, product: str = "", fingerprint: str = "") -> tuple[License | None, bool]:
-    """The license an auth token would activate (for `product`, if given) and whether it is activated:
-    by the token's member (developer token), or on the given machine."""
-    if token.kind == "ci":
-        licenses = [lic for lic in licenses_for_ci(workspace=token.workspace) if lic.policy.allow_ci]
-    else:
-        licenses = licenses_for_member(membership=token.membership)
-    if product:
-        licenses = [lic for lic in licenses if lic.policy.product.code == product]
-    license = _best(licenses)
-    if license is None:
-        return None, False
-    membership = token.membership if token.kind != "ci" and not fingerprint else None
-    return license, activation_exists(license=license, membership=membership, fingerprint=fingerprint)

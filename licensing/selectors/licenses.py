@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Membership, Workspace
+from accounts.models import Capability, Membership, Workspace
 from project.errors import DomainError, not_found
 
 from ..models import Activation, License, LicenseStatus, LicenseValidationDay, Policy, Product
@@ -90,22 +90,32 @@ def license_list(
     return queryset.annotate(activation_count=Count("activations")).order_by("-created_at", "-pk")
 
 
-def license_get(*, workspace: Workspace, public_id: str) -> License:
-    license = _base().filter(workspace=workspace, public_id=public_id).first()
+def _visible_to(viewer: Membership) -> Q:
+    """What a member may see: every license of the workspace with manage_licenses, else what they hold."""
+    scope = Q(workspace_id=viewer.workspace_id)
+    if viewer.has_capability(Capability.MANAGE_LICENSES):
+        return scope
+    return scope & held_by(viewer)
+
+
+def license_get(*, viewer: Membership, public_id: str, with_activations: bool = False) -> License:
+    """A license the viewer may see; anything else (another workspace's, or one a member without
+    manage_licenses does not hold) is NOT_FOUND, on every door alike."""
+    queryset = _base().filter(_visible_to(viewer), public_id=public_id)
+    if with_activations:
+        queryset = queryset.prefetch_related(
+            Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
+        )
+    license = queryset.first()
     if license is None:
         raise not_found("license")
     return license
 
 
-def license_get_with_activations(*, workspace: Workspace, public_id: str) -> License:
-    license = (
-        _base()
-        .prefetch_related(
-            Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
-        )
-        .filter(workspace=workspace, public_id=public_id)
-        .first()
-    )
+def license_get_for_change(*, actor: Membership, public_id: str) -> License:
+    """A license of the actor's workspace that a write is about to act on. Not filtered by what the
+    actor may see: the service decides, so a member without manage_licenses hears why (403)."""
+    license = _base().filter(workspace_id=actor.workspace_id, public_id=public_id).first()
     if license is None:
         raise not_found("license")
     return license
@@ -166,29 +176,11 @@ def _usable_first() -> Case:
     )
 
 
-def license_for_member(*, membership: Membership, product=None) -> License | None:
-    """The license a member runs the software under, in one query.
-
-    Their own assigned license wins; without one, the workspace's shared trial
-    counts. A usable license is preferred, but a suspended, expired or revoked
-    one is still returned (rather than None) so the caller can say why it
-    fails; None means nothing is assigned. `product` is a Product or its code.
-    """
-    queryset = (
-        _base()
-        .filter(workspace_id=membership.workspace_id)
-        .filter(Q(assignee=membership) | Q(is_trial=True, assignee__isnull=True))
-    )
-    if product:
-        queryset = queryset.filter(_product_q(product))
-    return queryset.annotate(rank=_usable_first()).order_by("is_trial", "rank", "-created_at").first()
-
-
 def license_list_for_member(*, membership: Membership) -> list[License]:
     """Everything a member holds (their seats and the workspace trial), with activations, for My License."""
     return list(
         _base()
-        .filter(workspace_id=membership.workspace_id)
+        .filter(workspace_id=membership.workspace_id, policy__ci_only=False)
         .filter(held_by(membership))
         .prefetch_related(
             Prefetch("activations", queryset=Activation.objects.select_related("membership__user"))
@@ -198,28 +190,11 @@ def license_list_for_member(*, membership: Membership) -> list[License]:
     )
 
 
-def license_for_ci(*, workspace: Workspace, product=None) -> License | None:
-    """The license a CI token of this workspace would run under: one whose policy allows CI, usable first."""
-    queryset = _base().filter(workspace=workspace, policy__allow_ci=True)
-    if product:
-        queryset = queryset.filter(_product_q(product))
-    return queryset.annotate(rank=_usable_first()).order_by("rank", "-created_at").first()
-
-
-def license_seats_by_membership(*, workspace: Workspace, memberships) -> dict[int, list[License]]:
-    """{membership id: [licenses assigned to them]} in one query, for the members page."""
-    ids = [m.pk if isinstance(m, Membership) else m for m in memberships]
-    seats = {membership_id: [] for membership_id in ids}
-    for license in _base().filter(workspace=workspace, assignee_id__in=ids).order_by("policy__product__name"):
-        seats[license.assignee_id].append(license)
-    return seats
-
-
 def license_assignable(*, workspace: Workspace) -> QuerySet[License]:
     """Free seats that can be handed out: unassigned, not revoked, not the shared trial."""
     return (
         _base()
-        .filter(workspace=workspace, assignee__isnull=True, is_trial=False)
+        .filter(workspace=workspace, assignee__isnull=True, is_trial=False, policy__ci_only=False)
         .exclude(status=LicenseStatus.REVOKED)
         .order_by("policy__product__name", "policy__name", "created_at")
     )

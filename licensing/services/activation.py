@@ -35,6 +35,12 @@ from .. import certificates
 from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
 from ..models import Activation, License, LicenseStatus, LicenseValidationDay
 from ..selectors import activation as selectors
+from ..selectors.entitlement import (
+    STATUS_REFUSALS,
+    known_machine,
+    product_mismatch_message,
+    token_entitlement,
+)
 from . import licenses
 
 FINGERPRINT_MAX_LENGTH = 255
@@ -117,24 +123,7 @@ def _key_not_found() -> DomainError:
 
 
 def _product_mismatch(license: License, product: str) -> DomainError:
-    return _refusal(
-        "PRODUCT_MISMATCH",
-        f"This license is for {license.policy.product.code}, not {product}; use a license for {product}.",
-        field="product",
-    )
-
-
-STATUS_REFUSALS = {
-    LicenseStatus.SUSPENDED: (
-        "LICENSE_SUSPENDED",
-        "The license is suspended; ask the vendor to reinstate it.",
-    ),
-    LicenseStatus.REVOKED: (
-        "LICENSE_REVOKED",
-        "The license has been revoked; get a new license to continue.",
-    ),
-    LicenseStatus.EXPIRED: ("LICENSE_EXPIRED", "The license has expired; renew it to continue."),
-}
+    return _refusal("PRODUCT_MISMATCH", product_mismatch_message(license, product), field="product")
 
 
 def _status_refusal(license: License) -> DomainError | None:
@@ -403,47 +392,42 @@ def _developer_token_in_ci() -> DomainError:
     )
 
 
-def _not_assigned(ci: bool, product: str) -> DomainError:
-    if ci:
-        message = (
-            f"No license of this workspace for {product} allows CI tokens; ask your workspace admin "
-            "for a license whose plan allows CI."
-        )
-    else:
-        message = (
-            "Your token is valid but no license is assigned to you; ask your workspace admin to assign one."
-        )
-    return _refusal("LICENSE_NOT_ASSIGNED", message)
+def _token_result(token, license: License, activation: Activation) -> TokenActivationResult:
+    activation.license = license
+    return TokenActivationResult(
+        license=license,
+        activation=activation,
+        certificate=activation.certificate.text,
+        certificate_expires_at=datetime.fromtimestamp(activation.certificate.expires_at, tz=UTC),
+        token=token,
+    )
 
 
-def _candidates(*, token, product: str) -> list[License]:
-    """The licenses this token may activate for the product, best first; DomainError when there is none."""
-    ci = token.kind == "ci"
-    if ci:
-        licenses = selectors.licenses_for_ci(workspace=token.workspace)
-    else:
-        licenses = selectors.licenses_for_member(membership=token.membership)
-    if not licenses:
-        raise _not_assigned(ci, product)
-    for_product = [lic for lic in licenses if lic.policy.product.code == product]
-    if not for_product:
-        raise _product_mismatch(licenses[0], product)
-    if ci:
-        for_product = [lic for lic in for_product if lic.policy.allow_ci]
-        if not for_product:
-            raise _not_assigned(ci, product)
-    active = [lic for lic in for_product if lic.effective_status == LicenseStatus.ACTIVE]
-    if not active:
-        raise _status_refusal(for_product[0])
-    return active
+def _repeat_activation(token, candidates) -> TokenActivationResult | None:
+    """A machine already activated on a usable license: no lock and no write, just a fresh
+    certificate (the hot path: every start of the vendor's software)."""
+    for license in candidates:
+        activation = known_machine(license)
+        if activation is None:
+            continue
+        member = token.membership  # already loaded with its user by token_resolve
+        if member is not None and activation.membership_id == member.pk:
+            activation.membership = member
+        if member is not None and license.assignee_id == member.pk:
+            license.assignee = member
+        activation.is_new = False
+        activation.certificate = _certify(license, activation)
+        return _token_result(token, license, activation)
+    return None
 
 
 def token_activate(*, token, product, fingerprint, name="", platform="", ci=False) -> TokenActivationResult:
     """Activate a machine with an auth token (already resolved by authtokens).
 
-    A developer token activates the license assigned to its member; a CI token
-    any active license of its workspace whose policy allows CI (the first with
-    a free seat).
+    The license comes from the one entitlement answer (selectors.entitlement):
+    a developer token activates its member's seat (or the shared trial); a CI
+    token a license of its workspace whose policy allows CI, free ones first.
+    The first usable license with a free machine slot wins.
     """
     product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH, required=True)
     fingerprint = _clean_fingerprint(fingerprint, field="machine.fingerprint")
@@ -454,8 +438,14 @@ def token_activate(*, token, product, fingerprint, name="", platform="", ci=Fals
     if ci and token.kind != "ci":
         raise _developer_token_in_ci()
 
+    entitlement = token_entitlement(token=token, product=product, fingerprint=fingerprint)
+    if not entitlement.usable:
+        raise entitlement.refusal()
+    repeat = _repeat_activation(token, entitlement.candidates)
+    if repeat is not None:
+        return repeat
     refusal = None
-    for candidate in _candidates(token=token, product=product):
+    for candidate in entitlement.candidates:
         license, activation, refusal = _activate_locked(
             license_id=candidate.pk,
             fingerprint=fingerprint,
@@ -464,12 +454,5 @@ def token_activate(*, token, product, fingerprint, name="", platform="", ci=Fals
             membership=token.membership if token.kind != "ci" else None,
         )
         if refusal is None:
-            activation.license = license
-            return TokenActivationResult(
-                license=license,
-                activation=activation,
-                certificate=activation.certificate.text,
-                certificate_expires_at=datetime.fromtimestamp(activation.certificate.expires_at, tz=UTC),
-                token=token,
-            )
+            return _token_result(token, license, activation)
     raise refusal

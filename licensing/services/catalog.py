@@ -14,8 +14,8 @@ from ..models import Policy, Product
 KEY_PREFIX_MAX = 12
 
 
-@transaction.atomic
-def product_create(*, name: str, code: str) -> Product:
+def product_clean(*, name: str, code: str, product: Product | None = None) -> dict:
+    """The product's fields, checked (DomainError naming the field otherwise); `product` when editing."""
     name = (name or "").strip()
     if not name:
         raise DomainError("NAME_REQUIRED", "Give the product a name.", field="name")
@@ -29,11 +29,24 @@ def product_create(*, name: str, code: str) -> Product:
             "up to 50 lower-case letters, digits and dashes.",
             field="code",
         )
-    if Product.objects.filter(code=code).exists():
+    if Product.objects.filter(code=code).exclude(pk=getattr(product, "pk", None)).exists():
         raise DomainError(
             "PRODUCT_CODE_TAKEN", f"A product with code “{code}” exists; choose another.", field="code"
         )
-    return Product.objects.create(name=name, code=code)
+    return {"name": name, "code": code}
+
+
+@transaction.atomic
+def product_create(*, name: str, code: str) -> Product:
+    return Product.objects.create(**product_clean(name=name, code=code))
+
+
+@transaction.atomic
+def product_update(*, product: Product, name: str, code: str) -> Product:
+    for field, value in product_clean(name=name, code=code, product=product).items():
+        setattr(product, field, value)
+    product.save(update_fields=["name", "code"])
+    return product
 
 
 def _positive(value: timedelta | int | None, field: str, what: str):
@@ -41,8 +54,7 @@ def _positive(value: timedelta | int | None, field: str, what: str):
         raise DomainError("POLICY_INVALID", f"The {what} must be more than zero, or empty.", field=field)
 
 
-@transaction.atomic
-def policy_create(
+def policy_clean(
     *,
     product: Product,
     name: str,
@@ -55,8 +67,10 @@ def policy_create(
     key_prefix: str = "",
     activation_instructions: str = "",
     allow_ci: bool = False,
+    ci_only: bool = False,
     trial_available: bool = False,
-) -> Policy:
+) -> dict:
+    """The policy's fields, checked (DomainError naming the field otherwise)."""
     name = (name or "").strip()
     if not name:
         raise DomainError("NAME_REQUIRED", "Give the policy a name, e.g. Pro.", field="name")
@@ -74,7 +88,7 @@ def policy_create(
             f"Use up to {KEY_PREFIX_MAX} letters and digits as the key prefix.",
             field="key_prefix",
         )
-    return Policy.objects.create(
+    return dict(
         product=product,
         name=name,
         duration=duration,
@@ -85,6 +99,23 @@ def policy_create(
         encrypted=encrypted,
         key_prefix=key_prefix,
         activation_instructions=activation_instructions or "",
-        allow_ci=allow_ci,
+        allow_ci=allow_ci or ci_only,  # a CI-only policy is one CI tokens may use
+        ci_only=ci_only,
         trial_available=trial_available,
     )
+
+
+@transaction.atomic
+def policy_create(**fields) -> Policy:
+    """A new policy; the fields and their rules are policy_clean's."""
+    return Policy.objects.create(**policy_clean(**fields))
+
+
+@transaction.atomic
+def policy_update(*, policy: Policy, **fields) -> Policy:
+    """Changes a policy under the same rules as policy_create (every field is given)."""
+    cleaned = policy_clean(**fields)
+    for field, value in cleaned.items():
+        setattr(policy, field, value)
+    policy.save(update_fields=list(cleaned))
+    return policy

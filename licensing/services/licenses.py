@@ -310,6 +310,47 @@ def license_extend(
     return license
 
 
+@transaction.atomic
+def license_rekey(
+    *, license: License, keep_machines: bool = False, actor: Membership | None = None, staff=None
+) -> tuple[License, str]:
+    """Replaces the license's key: the old one stops validating at once, the new one is returned
+    to be shown once. Machines stay activated only with `keep_machines` (their activation ids and
+    certificates do not carry the key). Members need manage_licenses; staff pass `staff` (a user).
+
+    The answer when someone who knew the key leaves: re-key and release their machines.
+    """
+    from authtokens.models import SecurityAction
+    from authtokens.services import security_event_record  # authtokens builds on licensing
+
+    if actor is not None:
+        _require_manage_licenses(actor, "re-key licenses")
+        _require_workspace_license(actor, license)
+    if not isinstance(keep_machines, bool):
+        raise DomainError("INVALID", "keep_machines must be true or false.", field="keep_machines")
+    license = _locked(license)
+    _refuse_if_revoked(license, "re-keyed")
+    plaintext = _new_key(license.policy)
+    license.key_hash = hash_key(plaintext)
+    license.key = None if license.policy.encrypted else plaintext
+    license.key_suffix = key_suffix(plaintext)
+    license.save(update_fields=["key_hash", "key", "key_suffix"])
+    released = 0
+    if not keep_machines:
+        machines = _seat_machines([license])
+        _machines_release(machines)
+        released = len(machines)
+    events.emit("license.updated", license)
+    if license.workspace_id is not None:
+        security_event_record(
+            workspace_id=license.workspace_id,
+            action=SecurityAction.LICENSE_REKEYED,
+            actor=actor.user if actor is not None else staff,
+            detail=f"{license.public_id}: new key {license.masked_key}, {released} machine(s) released",
+        )
+    return license, plaintext
+
+
 _STATUS_ACTIONS = {
     LicenseStatus.ACTIVE: license_reinstate,
     LicenseStatus.SUSPENDED: license_suspend,
@@ -395,6 +436,12 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
             "The workspace trial covers every member already; it cannot be assigned.",
             kind=ErrorKind.CONFLICT,
         )
+    if license.policy.ci_only:
+        raise DomainError(
+            "LICENSE_CI_ONLY",
+            "This license's plan is for CI auth tokens only; assign a license of another plan.",
+            kind=ErrorKind.CONFLICT,
+        )
     if license.assignee_id is not None:
         raise DomainError(
             "LICENSE_ALREADY_ASSIGNED",
@@ -420,15 +467,25 @@ def license_assign(*, actor: Membership, license: License, membership: Membershi
     return license
 
 
+def _seat_machines(licenses) -> list[Activation]:
+    return list(Activation.objects.filter(license__in=licenses).select_related("license"))
+
+
+def _machines_release(machines: list[Activation]) -> None:
+    for activation in machines:
+        events.emit("license.deactivated", activation)
+    Activation.objects.filter(pk__in=[activation.pk for activation in machines]).delete()
+
+
 @transaction.atomic
 def license_unassign(*, actor: Membership, license: License) -> License:
-    """Frees the seat and releases the machines its holder activated, so the next holder starts clean."""
+    """Frees the seat and releases every machine on it, so the next holder starts clean."""
     _require_manage_licenses(actor, "unassign licenses")
     _require_workspace_license(actor, license)
     license = _locked(license)
     if license.assignee_id is None:
         return license
-    Activation.objects.filter(license=license, membership_id=license.assignee_id).delete()
+    _machines_release(_seat_machines([license]))
     holder = license.assignee.user.email if license.assignee else ""
     audit(license.workspace_id, "seat_unassigned", actor.user, f"{license.masked_key} from {holder}")
     license.assignee = None
@@ -439,13 +496,38 @@ def license_unassign(*, actor: Membership, license: License) -> License:
 
 
 @transaction.atomic
-def member_seats_release(*, membership: Membership) -> None:
-    """A member leaves (or is removed): their seats are freed and their machines released.
+def member_seats_release(*, membership: Membership, actor=None) -> int:
+    """A member leaves, is removed or is deleted: their seats end and every machine on those seats and
+    every machine they activated elsewhere is released, recorded in the workspace's security log.
+    Returns how many machines were released.
 
-    The caller (accounts.services.membership_remove) has already checked who may do this.
+    The caller (accounts.services: membership_remove, user_delete) has already checked who may do
+    this. License.assignee and Activation.membership are RESTRICT, so deleting a membership without
+    coming here fails instead of leaving machines on a license.
     """
-    Activation.objects.filter(membership=membership).delete()
-    License.objects.filter(assignee=membership).update(assignee=None, assigned_at=None)
+    from authtokens.models import SecurityAction
+    from authtokens.services import security_event_record  # authtokens builds on accounts and licensing
+
+    seats = list(License.objects.select_for_update(of=("self",)).filter(assignee=membership))
+    machines = _seat_machines(seats)
+    machines += list(
+        Activation.objects.filter(membership=membership).exclude(license__in=seats).select_related("license")
+    )
+    if not seats and not machines:
+        return 0
+    _machines_release(machines)
+    License.objects.filter(pk__in=[seat.pk for seat in seats]).update(assignee=None, assigned_at=None)
+    for seat in seats:
+        seat.assignee, seat.assigned_at = None, None
+        events.emit("license.updated", seat)
+    security_event_record(
+        workspace_id=membership.workspace_id,
+        action=SecurityAction.SEATS_RELEASED,
+        actor=actor,
+        detail=f"{membership.user.email}: {len(seats)} seat(s) "
+        f"({', '.join(seat.masked_key for seat in seats) or 'none'}) and {len(machines)} machine(s) released",
+    )
+    return len(machines)
 
 
 def vendor_log(license: License | None, action: str, actor, detail: str = "", workspace=None) -> None:

@@ -6,11 +6,12 @@ register = template.Library()
 
 
 @register.filter
-def seats_for(license_seats, membership):
-    """`license_seats|seats_for:membership`: one member's licenses from a {membership id: [...]} dict."""
+def coverage_for(license_seats, membership):
+    """`license_seats|coverage_for:membership`: one member's MemberCoverage (their seats and the
+    trial that covers them) from selectors.entitlement.member_coverage, or None."""
     if not license_seats:
-        return []
-    return license_seats.get(getattr(membership, "pk", membership), [])
+        return None
+    return license_seats.get(getattr(membership, "pk", membership))
 
 
 @register.inclusion_tag("licensing/_status_badge.html")
@@ -23,11 +24,12 @@ def license_overview(membership):
     """The licensing panel of a workspace's overview: your license, and seat counts for license managers."""
     from accounts.models import Capability
 
-    from ..selectors.licenses import license_for_member, license_status_counts, workspace_has_licenses
+    from ..selectors.entitlement import member_entitlement
+    from ..selectors.licenses import license_status_counts, workspace_has_licenses
     from ..services.licenses import trial_policy
 
     can_manage = membership.has_capability(Capability.MANAGE_LICENSES)
-    my_license = license_for_member(membership=membership)
+    my_license = member_entitlement(membership=membership).license
     has_licenses = my_license is not None or workspace_has_licenses(workspace=membership.workspace)
     return {
         "membership": membership,

@@ -374,3 +374,20 @@ def test_staff_resend_a_pending_invitation_but_not_a_closed_one(
     pending.refresh_from_db()
     assert pending.expires_at > before
     assert [m.to for m in mail.outbox] == [["late@example.com"]]
+
+
+def test_deleting_a_seat_holder_in_admin_releases_their_seat_and_machines(staff_client, member, workspace):
+    from licensing.models import Activation
+    from tests.licensing.factories import ActivationFactory, LicenseFactory
+
+    seat = LicenseFactory(assignee=member)
+    ActivationFactory(license=seat)
+    page = staff_client.get(reverse("admin:accounts_user_delete", args=[member.user.pk])).content.decode()
+    assert "Cannot delete" not in page
+    response = staff_client.post(
+        reverse("admin:accounts_user_delete", args=[member.user.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=member.user.pk).exists()
+    seat.refresh_from_db()
+    assert seat.assignee is None and not Activation.objects.filter(license=seat).exists()

@@ -176,8 +176,21 @@ def test_members_without_permission_cannot_manage_ci_tokens(member, ci_token, cl
     assert client.patch(ci_url(token_id=token_id), {"name": "x"}, format="json").status_code == 403
     assert client.post(ci_url(token_id=token_id, rest="rotate/")).status_code == 403
     assert client.post(ci_url(token_id=token_id, rest="revoke/")).status_code == 403
-    assert client.get(ci_url(token_id=token_id)).status_code == 200
+    # The detail is the token's usage: it needs view_usage (issue 8).
+    detail = client.get(ci_url(token_id=token_id))
+    assert detail.status_code == 403
+    assert (
+        detail.json()["message"]
+        == "You need the “view usage” permission to see token usage; ask a workspace admin."
+    )
     assert AuthToken.objects.get(public_id=token_id).name == "deploy"
+
+
+def test_view_usage_lets_a_member_read_a_ci_tokens_usage(workspace, make_member, ci_token, client_for):
+    token_id = ci_token("deploy").token.public_id
+    reader = make_member(workspace, email="reader@acme.test", view_usage=True)
+    response = client_for(reader).get(ci_url(token_id=token_id))
+    assert response.status_code == 200 and len(response.json()["daily_usage"]) == 30
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Role
+from accounts.models import Membership, Role
 from authtokens import selectors, services
 from authtokens.models import AuthToken, SecurityAction, SecurityEvent, TokenKind, TokenUsageDay
 from project.errors import DomainError
@@ -165,7 +165,8 @@ def test_recording_a_use_is_one_write_and_counts_are_real(ci_token, django_asser
     assert day.uses == 3 and day.last_used_ip is None
     listed = selectors.ci_token_list(workspace=token.workspace).get()
     assert listed.use_count == 3 and listed.last_used_at is not None
-    usage = selectors.token_daily_usage(token=token)
+    admin = Membership(workspace=token.workspace, role=Role.ADMIN)
+    usage = selectors.token_daily_usage(viewer=admin, token=token)
     assert len(usage) == 30 and usage[-1]["uses"] == 3 and usage[-1]["percent"] == 100
     assert sum(point["uses"] for point in usage) == 3
 

@@ -108,6 +108,20 @@ def test_members_without_the_permission_see_but_cannot_manage(member, ci_token, 
     assert not token.is_revoked and token.rotated_at is None
 
 
+def test_ci_token_usage_needs_view_usage_on_the_dashboard(member, workspace, make_member, ci_token, web):
+    token = ci_token("deploy").token
+    services.token_record_use(token=token, ip="198.51.100.1")
+    hidden = web(member).get(url("token_detail", token_id=token.public_id)).content.decode()
+    assert 'data-testid="usage-hidden"' in hidden and 'data-testid="usage-chart"' not in hidden
+    assert 'data-testid="use-count"' not in hidden
+    listed = web(member).get(url("tokens")).content.decode()
+    assert "1 use" not in listed
+    reader = make_member(workspace, email="reader@acme.test", view_usage=True)
+    shown = web(reader).get(url("token_detail", token_id=token.public_id)).content.decode()
+    assert 'data-testid="usage-chart"' in shown and 'data-testid="usage-hidden"' not in shown
+    assert "1 use" in web(reader).get(url("tokens")).content.decode()
+
+
 def test_outsiders_get_404(outsider, ci_token, web):
     token = ci_token("deploy").token
     client = web(outsider)

@@ -148,3 +148,42 @@ def test_non_staff_cannot_reach_admin(client, member):
     client.force_login(member.user)
     assert client.get("/admin/licensing/license/").status_code == 302
     assert ProductFactory()  # the catalogue exists; the redirect is about the user
+
+
+def test_product_and_policy_admin_save_through_the_services(staff_client):
+    from django.urls import reverse
+
+    from licensing.models import Policy, Product
+
+    bad = staff_client.post(reverse("admin:licensing_product_add"), {"name": "Emulator", "code": "Emulator"})
+    assert bad.status_code == 200 and "up to 50 lower-case letters" in bad.content.decode()
+    assert not Product.objects.exists()
+    good = staff_client.post(
+        reverse("admin:licensing_product_add"), {"name": " Emulator ", "code": "emulator"}
+    )
+    assert good.status_code == 302
+    product = Product.objects.get(code="emulator")
+    assert product.name == "Emulator"  # stripped by product_clean, as the staff API does
+
+    form = {
+        "product": product.pk,
+        "name": "CI",
+        "max_activations": "0",
+        "trial_days": "14",
+        "offline_lifetime": "1 00:00:00",
+        "ci_only": "on",
+        "activation_instructions": "",
+        "key_prefix": "kw",
+    }
+    refused = staff_client.post(reverse("admin:licensing_policy_add"), form)
+    assert (
+        refused.status_code == 200
+        and "The activation limit must be more than zero" in refused.content.decode()
+    )
+    assert not Policy.objects.exists()
+    assert (
+        staff_client.post(reverse("admin:licensing_policy_add"), {**form, "max_activations": "2"}).status_code
+        == 302
+    )
+    policy = Policy.objects.get()
+    assert (policy.key_prefix, policy.ci_only, policy.allow_ci) == ("KW", True, True)

@@ -159,7 +159,7 @@ def test_member_seat_context_and_template(rf, admin, member, workspace, seat, fr
     from django.template.loader import render_to_string
 
     context = member_seat_context(workspace=workspace, actor=admin, memberships=[admin, member])
-    assert context["license_seats"][member.pk] == [seat] and context["assignable_licenses"] == [free]
+    assert context["license_seats"][member.pk].seats == [seat] and context["assignable_licenses"] == [free]
     request = rf.get(f"{W}/members/")
     request.workspace = workspace  # as accounts.web.workspace_view sets it
     html = render_to_string(

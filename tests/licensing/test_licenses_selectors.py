@@ -67,12 +67,24 @@ def test_product_and_assignee_filters(workspace, member, mix):
     assert len(selectors.license_list(workspace=workspace, assignee="none")) == 5
 
 
-def test_lists_are_scoped_to_the_workspace(workspace, other_workspace, mix):
+def test_lists_are_scoped_to_the_workspace(workspace, other_workspace, admin, outsider, mix):
     foreign = LicenseFactory(workspace=other_workspace)
     assert foreign not in selectors.license_list(workspace=workspace)
     with raises_code("NOT_FOUND"):
-        selectors.license_get(workspace=workspace, public_id=foreign.public_id)
-    assert selectors.license_get(workspace=other_workspace, public_id=foreign.public_id) == foreign
+        selectors.license_get(viewer=admin, public_id=foreign.public_id)
+    outsider.role = "admin"
+    assert selectors.license_get(viewer=outsider, public_id=foreign.public_id) == foreign
+
+
+def test_license_get_shows_a_member_only_what_they_hold(workspace, member, admin):
+    theirs = LicenseFactory(assignee=member)
+    trial = LicenseFactory(workspace=workspace, is_trial=True)
+    someone_elses = LicenseFactory(assignee=admin)
+    assert selectors.license_get(viewer=member, public_id=theirs.public_id) == theirs
+    assert selectors.license_get(viewer=member, public_id=trial.public_id) == trial
+    with raises_code("NOT_FOUND"):
+        selectors.license_get(viewer=member, public_id=someone_elses.public_id)
+    assert selectors.license_get(viewer=admin, public_id=theirs.public_id, with_activations=True) == theirs
 
 
 def test_staff_list_filters(workspace, other_workspace, mix):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Role
 from licensing.models import Activation, License, LicenseStatus
 from licensing.selectors import licenses as selectors
+from licensing.selectors.entitlement import member_coverage, member_entitlement
 from licensing.services import licenses as services
 
 from .factories import ActivationFactory, LicenseFactory, PolicyFactory, raises_code
@@ -100,14 +101,17 @@ def test_revoked_licenses_and_the_trial_cannot_be_assigned(workspace, admin, mem
         )
 
 
-def test_unassign_frees_the_seat_and_releases_the_holders_machines(workspace, admin, member):
+def test_unassign_frees_the_seat_and_releases_every_machine_on_it(workspace, admin, member):
+    # Machines activated with the seat's key count too: left behind, they would keep heartbeating
+    # and refuse the next holder with ACTIVATION_LIMIT_REACHED (issue 8).
     license = LicenseFactory(workspace=workspace, assignee=member)
     ActivationFactory(license=license, membership=member)
-    keyed = ActivationFactory(license=license, membership=None)  # activated with the key: not the member's
+    ActivationFactory(license=license, membership=None)
+    other_seat_machine = ActivationFactory(license=LicenseFactory(workspace=workspace), membership=None)
     services.license_unassign(actor=admin, license=license)
     license.refresh_from_db()
     assert license.assignee is None and license.assigned_at is None
-    assert list(Activation.objects.filter(license=license)) == [keyed]
+    assert list(Activation.objects.all()) == [other_seat_machine]
     services.license_unassign(actor=admin, license=license)  # idempotent
 
 
@@ -141,7 +145,7 @@ def test_any_member_starts_the_workspace_trial_once(workspace, member, admin, tr
     with raises_code("TRIAL_ALREADY_USED"):
         services.workspace_trial_start(actor=admin)
     # It covers every member, even after it expires (and still only once).
-    assert selectors.license_for_member(membership=admin) == license
+    assert member_entitlement(membership=admin).license == license
     License.objects.filter(pk=license.pk).update(expires_at=timezone.now() - timedelta(days=1))
     with raises_code("TRIAL_ALREADY_USED"):
         services.workspace_trial_start(actor=member)
@@ -166,51 +170,69 @@ def test_trials_of_different_workspaces_are_independent(member, outsider, trial_
     assert License.objects.filter(is_trial=True).count() == 2
 
 
-# ---------------------------------------------------------------- license_for_member
+# ---------------------------------------------------------------- member_entitlement
 
 
-def test_license_for_member_prefers_a_usable_license_and_reports_unusable_ones(workspace, member):
-    assert selectors.license_for_member(membership=member) is None
+def test_member_entitlement_prefers_a_usable_license_and_reports_unusable_ones(workspace, member):
+    nothing = member_entitlement(membership=member)
+    assert (nothing.code, nothing.license) == ("LICENSE_NOT_ASSIGNED", None)
+    assert nothing.message == "No license is assigned to you; ask your workspace admin to assign one."
     policy = PolicyFactory()
     suspended = LicenseFactory(
         workspace=workspace, policy=policy, assignee=member, status=LicenseStatus.SUSPENDED
     )
-    assert selectors.license_for_member(membership=member) == suspended
+    answer = member_entitlement(membership=member)
+    assert (answer.code, answer.license, answer.usable) == ("LICENSE_SUSPENDED", suspended, False)
     usable = LicenseFactory(workspace=workspace, assignee=member)
-    assert selectors.license_for_member(membership=member) == usable
-    assert selectors.license_for_member(membership=member, product=policy.product) == suspended
-    assert selectors.license_for_member(membership=member, product=policy.product.code) == suspended
-    assert selectors.license_for_member(membership=member, product="no-such-product") is None
+    answer = member_entitlement(membership=member)
+    assert (answer.code, answer.license, answer.candidates) == ("VALID", usable, (usable,))
+    assert member_entitlement(membership=member, product=policy.product.code).license == suspended
+    mismatch = member_entitlement(membership=member, product="no-such-product")
+    assert (mismatch.code, mismatch.license) == ("PRODUCT_MISMATCH", None)
 
 
 def test_own_seat_wins_over_the_trial(workspace, member, admin):
     trial = LicenseFactory(workspace=workspace, is_trial=True)
     own = LicenseFactory(workspace=workspace, assignee=member)
-    assert selectors.license_for_member(membership=member) == own
-    assert selectors.license_for_member(membership=admin) == trial
+    assert member_entitlement(membership=member).license == own
+    assert member_entitlement(membership=admin).license == trial
+    assert member_entitlement(membership=admin).shared and not member_entitlement(membership=member).shared
 
 
-def test_license_for_member_is_one_query(workspace, member, django_assert_num_queries):
+def test_a_usable_trial_wins_over_an_unusable_own_seat(workspace, member):
+    trial = LicenseFactory(workspace=workspace, is_trial=True)
+    LicenseFactory(workspace=workspace, assignee=member, status=LicenseStatus.SUSPENDED)
+    assert member_entitlement(membership=member).license == trial
+
+
+def test_member_entitlement_is_one_query(workspace, member, django_assert_num_queries):
     LicenseFactory(workspace=workspace, assignee=member)
     with django_assert_num_queries(1):
-        license = selectors.license_for_member(membership=member, product=None)
+        license = member_entitlement(membership=member).license
         assert license.policy.product.code and license.workspace.slug
 
 
 def test_another_workspaces_licenses_never_count(member, other_workspace, outsider):
     LicenseFactory(workspace=other_workspace, assignee=outsider)
     LicenseFactory(workspace=other_workspace, is_trial=True)
-    assert selectors.license_for_member(membership=member) is None
+    assert member_entitlement(membership=member).license is None
 
 
-def test_seats_by_membership_in_one_query(workspace, admin, member, owner, django_assert_num_queries):
+def test_coverage_by_membership_in_one_query(workspace, admin, member, owner, django_assert_num_queries):
     first = LicenseFactory(workspace=workspace, assignee=member)
     second = LicenseFactory(workspace=workspace, assignee=member)
     LicenseFactory(workspace=workspace)  # free
     with django_assert_num_queries(1):
-        seats = selectors.license_seats_by_membership(workspace=workspace, memberships=[admin, member, owner])
-    assert seats[admin.pk] == [] and seats[owner.pk] == []
-    assert set(seats[member.pk]) == {first, second}
+        coverage = member_coverage(workspace=workspace, memberships=[admin, member, owner])
+    assert coverage[admin.pk].seats == [] and coverage[owner.pk].seats == []
+    assert not coverage[admin.pk].covered
+    assert set(coverage[member.pk].seats) == {first, second}
+
+
+def test_the_trial_covers_every_member_on_the_members_page(workspace, admin, member):
+    trial = LicenseFactory(workspace=workspace, is_trial=True)
+    coverage = member_coverage(workspace=workspace, memberships=[admin, member])
+    assert coverage[admin.pk].trial == trial and coverage[member.pk].covered
 
 
 def test_assignable_licenses_are_free_live_seats(workspace, member):
