@@ -472,22 +472,17 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         _check_may_manage(actor, membership, "remove members")
     _lock_workspace(membership.workspace_id)
     _check_not_last_owner(membership.workspace_id, membership, "leave" if leaving else "remove this owner")
-    _membership_end(membership, actor=actor.user)
+    _membership_end(membership, actor=actor.user, how="left" if leaving else "removed")
 
 
-def _membership_end(membership: Membership, *, actor: User | None) -> None:
+def _membership_end(membership: Membership, *, actor: User | None, how: str) -> None:
     """What ending a membership means, for removal, leaving and user deletion alike: the developer
-    token stops working and the member's seats and machines are released, then the row goes."""
+    token stops working and the member's seats and machines are released, then the row goes.
+    `how` (left, removed, account deleted) goes into the security log."""
     authtoken_services.developer_token_end(membership=membership, actor=actor)
     license_services.member_seats_release(membership=membership, actor=actor)
     events.emit("member.removed", membership)
-    what = "left" if leaving else "removed"
-    _audit(
-        membership.workspace_id,
-        SecurityAction.MEMBER_REMOVED,
-        actor.user,
-        f"{membership.user.email} ({what})",
-    )
+    _audit(membership.workspace_id, SecurityAction.MEMBER_REMOVED, actor, f"{membership.user.email} ({how})")
     membership.delete()
 
 
@@ -505,7 +500,7 @@ def user_delete(*, user: User, actor: User | None = None) -> None:
             kind=ErrorKind.CONFLICT,
         )
     for membership in Membership.objects.select_related("user").filter(user=user):
-        _membership_end(membership, actor=actor)
+        _membership_end(membership, actor=actor, how="account deleted")
     user.delete()
 
 

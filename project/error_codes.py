@@ -27,7 +27,7 @@ class ErrorCode:
 AREAS_BY_TAG = {
     "client": ("client",),
     "licenses": ("licenses",),
-    "staff": ("licenses", "accounts"),
+    "staff": ("licenses", "accounts", "staff"),
     "auth tokens": ("tokens",),
     "secret scanning": ("tokens",),
     "members": ("accounts",),
@@ -36,6 +36,7 @@ AREAS_BY_TAG = {
     "me": ("accounts",),
     "parameters": ("parameters",),
     "webhooks": ("webhooks",),
+    "billing": ("billing", "licenses", "staff"),
 }
 
 
@@ -68,6 +69,16 @@ ERROR_CODES = _codes(
     ("NOT_ACCEPTABLE", 406, "Accept application/json."),
     ("UNSUPPORTED_MEDIA_TYPE", 415, "Send the body as application/json."),
     ("THROTTLED", 429, "Wait the number of seconds in Retry-After, then try again."),
+    ("REQUEST_TOO_LARGE", 413, "Send a smaller request body."),
+    ("OUT_OF_RANGE", 400, "Send a number within the range the message gives."),
+    ("CONTROL_CHARACTERS", 400, "Remove line breaks, tabs and other control characters from the name."),
+    (
+        "VENDOR_KEY_NOT_ALLOWED",
+        403,
+        "Use a developer or CI token here; vendor API keys reach only the staff, billing and Dodo APIs.",
+    ),
+    ("ASSIGNEE_INVALID", 400, "Filter by a member id (a number), or leave the filter out."),
+    ("PRODUCT_INVALID", 400, "Filter by a product id or code, or leave the filter out."),
     ("SERVER_ERROR", 500, "Try again later; if it keeps happening, give the operator the request id."),
     # ---- client API (the vendor's software)
     ("area", "client"),
@@ -97,6 +108,11 @@ ERROR_CODES = _codes(
     ("CERTIFICATE_EXPIRED", 400, "Activate the machine again to get a fresh certificate."),
     # ---- accounts
     ("area", "accounts"),
+    (
+        "TOKEN_SCOPE",
+        403,
+        "Do this logged in to the dashboard; a developer token acts only in its own workspace.",
+    ),
     ("INVALID_EMAIL", 400, "Enter a valid e-mail address."),
     ("WEAK_PASSWORD", 400, "Choose a longer, less common password."),
     ("EMAIL_TAKEN", 409, "Log in with that address instead of signing up."),
@@ -159,6 +175,38 @@ ERROR_CODES = _codes(
     ("PRODUCT_NOT_FOUND", 404, "Use a product code that exists."),
     ("POLICY_INVALID", 400, "Use a value above zero, or leave it empty."),
     ("KEY_PREFIX_INVALID", 400, "Use only letters and digits, within the length the message gives."),
+    ("ACTIVATION_LIMIT_INVALID", 400, "Use a whole number above zero, or leave it empty for the policy's."),
+    (
+        "ACTIVATION_LIMIT_LESS_THAN_CURRENT_AMOUNT",
+        422,
+        "Deactivate machines first, or keep the limit at or above the machines already active.",
+    ),
+    ("ACCESS_INVALID", 400, "Use read or read_write."),
+    ("KEY_REQUIRED", 400, "Send the license key."),
+    ("PRODUCT_REQUIRED", 400, "Send the product."),
+    ("IMPORT_INVALID", 400, "Correct the rows the message lists by line and field; nothing was imported."),
+    ("IMPORT_EMPTY", 400, "Send at least one row to import."),
+    ("IMPORT_TOO_LARGE", 400, "Split the import into smaller batches."),
+    ("CSV_INVALID", 400, "Upload a UTF-8 CSV with the header line the message names."),
+    ("GRANT_ALREADY_FULFILLED", 409, "Nothing to do: this grant already has its key."),
+    ("REASON_INVALID", 400, "Use one of the revocation reasons the message lists."),
+    ("RETURN_URL_INVALID", 400, "Send an absolute http(s) return URL."),
+    ("KEY_NOT_AVAILABLE", 409, "Look the key up where it was shown once; an encrypted policy keeps no copy."),
+    # ---- staff API and billing, where vendor API keys are accepted
+    ("area", "staff"),
+    ("VENDOR_KEY_READ_ONLY", 403, "Use a read-write vendor API key to make changes."),
+    # ---- billing events (commerce)
+    ("area", "billing"),
+    (
+        "SIGNATURE_INVALID",
+        400,
+        "Sign the event with BILLING_WEBHOOK_SECRET (Standard Webhooks) and send it now.",
+    ),
+    ("EVENT_INVALID", 400, "Correct the named field of the event."),
+    ("EVENT_TOO_LARGE", 400, "Send a smaller event."),
+    ("EVENT_ALREADY_PROCESSED", 409, "Nothing to do: this event was processed already."),
+    ("PRODUCT_UNKNOWN", 422, "Map the billing product to a policy in admin, then replay the event."),
+    ("BILLING_NOT_CONFIGURED", 409, "Set BILLING_WEBHOOK_SECRET on the server, then resend the event."),
     # ---- auth tokens
     ("area", "tokens"),
     ("TOKEN_REVOKED", 409, "Create a new token; a revoked one stays revoked."),
@@ -188,6 +236,7 @@ ERROR_CODES = _codes(
     ("INVALID_URL", 400, "Use an https URL of a public host."),
     ("EVENT_TYPES_REQUIRED", 400, "Choose at least one event type."),
     ("UNKNOWN_EVENT_TYPE", 400, "Use one of the event types the message lists."),
+    ("PAYLOAD_FORMAT_INVALID", 400, "Use one of the payload formats the message lists."),
 )
 
 
