@@ -22,10 +22,20 @@ class TokenOutputSerializer(serializers.Serializer):
     sunset_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(default=None, allow_null=True)
     last_used_ip = serializers.IPAddressField(default=None, allow_null=True)
-    use_count = serializers.IntegerField(default=0)
+    use_count = serializers.IntegerField(
+        default=0, allow_null=True, help_text="null, like the last use, for a viewer without view_usage."
+    )
     parameter_stages = serializers.ListField(
         child=serializers.CharField(), help_text="CI tokens: the parameter stages it may read; empty: all."
     )
+
+    USAGE_FIELDS = ("last_used_at", "last_used_ip", "use_count")
+
+    def to_representation(self, token):
+        data = super().to_representation(token)
+        if self.context.get("hide_usage"):  # the view asks accounts.permissions.may_view_usage
+            data.update(dict.fromkeys(self.USAGE_FIELDS))
+        return data
 
 
 class UsageDaySerializer(serializers.Serializer):

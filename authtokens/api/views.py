@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import permissions
 from accounts.api.base import WorkspaceAPIView
 from project.api.inputs import validated_input
 from project.throttles import ClientIPThrottle
@@ -81,7 +82,10 @@ class CITokenListView(GenericAPIView, WorkspaceAPIView):
             search=request.query_params.get("search", ""),
         )
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(TokenOutputSerializer(page, many=True).data)
+        hide_usage = not permissions.may_view_usage(self.membership)
+        return self.get_paginated_response(
+            TokenOutputSerializer(page, many=True, context={"hide_usage": hide_usage}).data
+        )
 
     @extend_schema(
         tags=TAG,

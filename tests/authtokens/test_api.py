@@ -265,3 +265,20 @@ def test_ci_token_list_query_count_is_flat(owner, ci_token, client_for, django_a
     with django_assert_max_num_queries(5):
         response = client.get(ci_url())
     assert response.json()["count"] == 15 and response.json()["results"][0]["use_count"] == 1
+
+
+def test_the_ci_token_list_shows_usage_only_with_view_usage(
+    workspace, member, make_member, ci_token, client_for
+):
+    from authtokens import usage
+
+    issued = ci_token("deploy")
+    usage.record(issued.token.pk, "203.0.113.7")
+    reader = make_member(workspace, email="reader@acme.test", view_usage=True)
+
+    [hidden] = client_for(member).get(ci_url()).json()["results"]
+    [shown] = client_for(reader).get(ci_url()).json()["results"]
+
+    assert (hidden["use_count"], hidden["last_used_at"], hidden["last_used_ip"]) == (None, None, None)
+    assert hidden["name"] == "deploy"
+    assert shown["use_count"] == 1 and shown["last_used_ip"] == "203.0.113.7"
