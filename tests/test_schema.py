@@ -145,3 +145,14 @@ def test_the_docs_page_renders_and_loads_every_asset_locally(client):
         asset_response.close()
     for cdn in ("cdn.", "unpkg.com", "jsdelivr", "cdnjs", "googleapis"):
         assert cdn not in html
+
+
+def test_the_schema_declares_what_issue_and_the_token_client_endpoints_really_do():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    issued = schema["paths"]["/api/v1/staff/licenses/issue/"]["post"]["responses"]["201"]
+    ref = issued["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert schema["components"]["schemas"][ref]["properties"]["licenses"]["type"] == "array"
+    for path, method in [("/api/v1/client/activate", "post"), ("/api/v1/client/info", "get")]:
+        assert schema["paths"][path][method]["security"] == [{"authToken": []}], path

@@ -114,6 +114,12 @@ class StaffLicenseCreatedSerializer(StaffLicenseOutputSerializer):
         return license.plaintext_key
 
 
+class StaffLicensesIssuedSerializer(serializers.Serializer):
+    """What `licenses/issue/` answers: the licenses under one key, each with its key shown once."""
+
+    licenses = StaffLicenseCreatedSerializer(many=True)
+
+
 class LicenseSummarySerializer(serializers.Serializer):
     """A license without its key or metadata, for callers that only need to know whether it holds."""
 

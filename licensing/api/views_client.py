@@ -200,7 +200,12 @@ class TokenClientView(PublicClientView):
 
 
 class TokenActivateView(TokenClientView):
-    @extend_schema(request=s.ClientTokenActivateInput, responses=s.ClientTokenActivateOutput, tags=["client"])
+    @extend_schema(
+        request=s.ClientTokenActivateInput,
+        responses=s.ClientTokenActivateOutput,
+        tags=["client"],
+        auth=[{"authToken": []}],  # read by TokenClientView itself, so the schema must say so
+    )
     def post(self, request):
         data = self.parse(s.ClientTokenActivateInput, request.data)
         machine = data["machine"]
@@ -229,7 +234,12 @@ class TokenActivateView(TokenClientView):
 
 
 class ClientInfoView(TokenClientView):
-    @extend_schema(parameters=[s.ClientInfoQuery], responses=s.ClientInfoOutput, tags=["client"])
+    @extend_schema(
+        parameters=[s.ClientInfoQuery],
+        responses=s.ClientInfoOutput,
+        tags=["client"],
+        auth=[{"authToken": []}],
+    )
     def get(self, request):
         query = self.parse(s.ClientInfoQuery, request.query_params)
         token = self.token

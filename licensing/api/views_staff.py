@@ -33,6 +33,7 @@ from .serializers import (
     RekeyInputSerializer,
     StaffLicenseCreatedSerializer,
     StaffLicenseOutputSerializer,
+    StaffLicensesIssuedSerializer,
     StaffRekeyOutputSerializer,
 )
 
@@ -181,7 +182,7 @@ class LicenseIssueView(StaffAPIView):
         operation_id="staff_licenses_issue",
         summary="Issue N licenses with generated keys to a workspace; the response shows the keys once",
         request=LicenseIssueInputSerializer,
-        responses={201: StaffLicenseCreatedSerializer(many=True)},
+        responses={201: StaffLicensesIssuedSerializer},
     )
     def post(self, request):
         data = validated_serializer(LicenseIssueInputSerializer, request.data).validated_data
