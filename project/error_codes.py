@@ -255,21 +255,34 @@ def _area_statuses(tags) -> set[int]:
     return {status for entry in ERROR_CODES.values() if entry.area in areas for status in entry.statuses}
 
 
+def _implied_statuses(path: str, operation: dict) -> set[int]:
+    """Error statuses an operation answers by where it sits, whatever its view declares."""
+    statuses = set()
+    if "{workspace_slug}" in path:  # not a member: 404; a missing permission: 403; no credential: 401
+        statuses |= {401, 403, 404}
+    if path.startswith("/api/v1/staff/"):  # staff and vendor API keys only
+        statuses |= {401, 403}
+    if "{" in path or "client" in operation.get("tags", ()):  # an id, key or machine that names nothing
+        statuses.add(404)
+    if any(parameter.get("name") == "page" for parameter in operation.get("parameters", ())):
+        statuses.add(404)  # a page past the end
+    return statuses
+
+
 def schema_error_codes_hook(result, generator, request, public):
     """drf-spectacular postprocessing hook: each operation's error responses list the codes it can
     answer with (`x-error-codes`, and in the description with each code's fix). Statuses that its
     part of the API raises are added when the view did not declare them."""
     error_schema = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, path_item in result.get("paths", {}).items():
-        # Under a workspace: not a member is 404, a missing permission 403, no credential 401.
-        workspace_statuses = {401, 403, 404} if "{workspace_slug}" in path else set()
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             tags = operation.get("tags", ())
             responses = operation["responses"]
             declared = {int(status) for status in responses if str(status).isdigit() and int(status) >= 400}
-            for status in sorted(declared | workspace_statuses | _area_statuses(tags)):
+            implied = _implied_statuses(path, operation)
+            for status in sorted(declared | implied | _area_statuses(tags)):
                 codes = operation_codes(tags=tags, status=status)
                 if not codes:
                     continue

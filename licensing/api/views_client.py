@@ -98,7 +98,9 @@ class LicenseActivateView(PublicClientView):
     throttle_classes = [*PublicClientView.throttle_classes, LicenseActivationThrottle]
 
     @extend_schema(
-        request=s.ClientLicenseActivateInput, responses=s.ClientLicenseActivateOutput, tags=["client"]
+        request=s.ClientLicenseActivateInput,
+        responses={200: s.ClientLicenseActivateOutput, 201: s.ClientLicenseActivateOutput},
+        tags=["client"],
     )
     def post(self, request):
         data = self.parse(s.ClientLicenseActivateInput, request.data)
@@ -202,7 +204,7 @@ class TokenClientView(PublicClientView):
 class TokenActivateView(TokenClientView):
     @extend_schema(
         request=s.ClientTokenActivateInput,
-        responses=s.ClientTokenActivateOutput,
+        responses={200: s.ClientTokenActivateOutput, 201: s.ClientTokenActivateOutput},
         tags=["client"],
         auth=[{"authToken": []}],  # read by TokenClientView itself, so the schema must say so
     )
