@@ -109,13 +109,15 @@ def test_parameter_changes_carry_name_stage_and_version_never_the_value(listenin
         actor=owner, stage="prod", name="DB_PASSWORD", value="hunter2-secret", is_secret=True
     )
     parameter_services.parameter_update(actor=owner, parameter=parameter, value="rotated-secret")
+    parameter = parameter_services.parameter_restore(actor=owner, parameter=parameter, version=1)
     parameter_services.parameter_delete(actor=owner, parameter=parameter)
 
     events = WebhookEvent.objects.filter(type="parameter.changed").order_by("created_at", "id")
     assert [(e.payload["data"]["action"], e.payload["data"]["version"]) for e in events] == [
         ("created", 1),
         ("updated", 2),
-        ("deleted", 2),
+        ("restored", 3),
+        ("deleted", 3),
     ]
     assert events[0].payload["data"]["name"] == "DB_PASSWORD" and events[0].payload["data"]["stage"] == "prod"
     everything = str(list(events.values_list("payload", flat=True)))

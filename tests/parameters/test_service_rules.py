@@ -1,0 +1,106 @@
+"""The parameter services' own rules, which hold whichever door (API, dashboard, admin, a script) calls them."""
+
+import pytest
+from cryptography.fernet import Fernet
+
+from authtokens.models import SecurityAction, SecurityEvent
+from parameters import services
+from parameters.models import Parameter, ParameterVersion
+from project.errors import DomainError
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/workspaces/acme/parameters/"
+
+WRITES = {
+    "change parameters": lambda actor, p: services.parameter_update(actor=actor, parameter=p, value="x"),
+    "restore parameters": lambda actor, p: services.parameter_restore(actor=actor, parameter=p, version=1),
+    "delete parameters": lambda actor, p: services.parameter_delete(actor=actor, parameter=p),
+    "reveal secret values": lambda actor, p: services.parameter_reveal(actor=actor, parameter=p),
+}
+
+
+@pytest.mark.parametrize("action", WRITES)
+def test_an_owner_of_another_workspace_handed_a_parameter_gets_not_found_and_nothing_changes(
+    outsider, make_param, action
+):
+    parameter = make_param("DB_PASSWORD", "s3cret", secret=True)
+    with pytest.raises(DomainError) as refused:
+        WRITES[action](outsider, parameter)
+    assert refused.value.code == "NOT_FOUND"
+    stored = Parameter.objects.get()
+    assert (stored.version, stored.stored_value) == (1, parameter.stored_value)
+    assert not SecurityEvent.objects.filter(action=SecurityAction.PARAMETER_REVEALED).exists()
+
+
+@pytest.mark.parametrize("action", WRITES)
+def test_a_member_without_manage_parameters_is_told_which_permission_to_ask_for(member, make_param, action):
+    parameter = make_param("DB_PASSWORD", "s3cret", secret=True)
+    with pytest.raises(DomainError) as refused:
+        WRITES[action](member, parameter)
+    assert (refused.value.code, refused.value.message) == (
+        "PERMISSION_DENIED",
+        f"You need the “manage parameters” permission to {action}; ask a workspace admin.",
+    )
+    assert Parameter.objects.get().version == 1
+
+
+def test_the_api_passes_the_permission_message_on(member, client_for, make_param):
+    make_param("A", "1")
+    refused = client_for(member).post(f"{API}A/versions/1/restore/")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        "You need the “manage parameters” permission to restore parameters; ask a workspace admin."
+    )
+
+
+def test_restoring_a_version_only_another_parameter_has_is_404_and_changes_nothing(
+    owner, client_for, make_param
+):
+    other = make_param("OTHER", "o1")
+    services.parameter_update(actor=owner, parameter=other, value="o2")  # OTHER has a version 2
+    make_param("A", "a1")
+
+    response = client_for(owner).post(f"{API}A/versions/2/restore/")
+    assert response.status_code == 404
+    assert response.json()["message"] == "No such version of this parameter; check the identifier."
+    assert client_for(owner).get(f"{API}A/").json()["value"] == "a1"
+    assert ParameterVersion.objects.filter(parameter__name="A").count() == 1
+
+
+def _secrets(make_param, count):
+    for n in range(count):
+        make_param(f"SECRET_{n}", f"value-{n}", secret=True)
+    make_param("PLAIN", "not encrypted")
+
+
+def test_key_rotation_in_batches_counts_every_row_and_leaves_all_readable_under_the_new_key(
+    make_param, settings
+):
+    _secrets(make_param, 3)  # 3 parameters + 3 versions, in batches of 2: 2 + 1 per table
+    new_key = Fernet.generate_key().decode()
+    settings.PARAMETER_KEYS = [new_key, *settings.PARAMETER_KEYS]
+
+    assert services.parameter_keys_rotate(batch_size=2) == 6
+
+    new_only = Fernet(new_key.encode())
+    for model in (Parameter, ParameterVersion):
+        opened = [
+            new_only.decrypt(v.encode()).decode()
+            for v in model.objects.filter(is_secret=True).values_list("stored_value", flat=True)
+        ]
+        assert sorted(opened) == ["value-0", "value-1", "value-2"]
+
+
+def test_key_rotation_with_no_secrets_touches_nothing(make_param):
+    make_param("PLAIN", "not encrypted")
+    assert services.parameter_keys_rotate() == 0
+
+
+def test_key_rotation_reads_rows_in_batches_not_one_query_per_row(
+    make_param, settings, django_assert_max_num_queries
+):
+    _secrets(make_param, 20)  # 40 encrypted rows
+    settings.PARAMETER_KEYS = [Fernet.generate_key().decode(), *settings.PARAMETER_KEYS]
+    with django_assert_max_num_queries(10):
+        assert services.parameter_keys_rotate() == 40
