@@ -1,4 +1,4 @@
-"""The parameter services' own rules, which hold whichever door (API, dashboard, admin, a script) calls them."""
+"""The parameter services' own rules, which hold whichever door (API, dashboard, admin, script) calls them."""
 
 import pytest
 from cryptography.fernet import Fernet
