@@ -104,3 +104,53 @@ def test_key_rotation_reads_rows_in_batches_not_one_query_per_row(
     settings.PARAMETER_KEYS = [Fernet.generate_key().decode(), *settings.PARAMETER_KEYS]
     with django_assert_max_num_queries(10):
         assert services.parameter_keys_rotate() == 40
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["d" * 501, "nul\x00byte", "\ud800", 12, ["list"]],
+    ids=["too-long", "nul", "lone-surrogate", "number", "list"],
+)
+def test_the_service_refuses_a_bad_description_from_any_door(owner, make_param, description):
+    with pytest.raises(DomainError) as refused:
+        services.parameter_create(actor=owner, stage="prod", name="A", value="v", description=description)
+    assert (refused.value.code, refused.value.field) == ("DESCRIPTION_INVALID", "description")
+    assert refused.value.message == "Keep the description to 500 characters of text."
+    parameter = make_param("B", "v", description="kept")
+    with pytest.raises(DomainError):
+        services.parameter_update(actor=owner, parameter=parameter, description=description)
+    assert not Parameter.objects.filter(name="A").exists()
+    parameter.refresh_from_db()
+    assert parameter.description == "kept"
+
+
+def test_a_description_is_trimmed_may_be_500_characters_and_is_empty_when_left_out(owner):
+    longest = services.parameter_create(actor=owner, stage="prod", name="A", value="v", description="d" * 500)
+    trimmed = services.parameter_create(actor=owner, stage="prod", name="B", value="v", description="  note ")
+    left_out = services.parameter_create(actor=owner, stage="prod", name="C", value="v")
+    assert [p.description for p in (longest, trimmed, left_out)] == ["d" * 500, "note", ""]
+
+
+@pytest.mark.parametrize("value", [12, None, ["x"], "nul\x00byte", "\ud800"])
+def test_the_service_refuses_a_value_that_is_not_plain_text(owner, value):
+    with pytest.raises(DomainError) as refused:
+        services.parameter_create(actor=owner, stage="prod", name="A", value=value)
+    assert (refused.value.code, refused.value.field) == ("VALUE_INVALID", "value")
+    assert not Parameter.objects.exists()
+
+
+def test_the_history_says_who_changed_what_and_when(owner, workspace, make_member, client_for):
+    manager = make_member(workspace, email="ops@acme.test", manage_parameters=True)
+    parameter = services.parameter_create(actor=owner, stage="prod", name="A", value="v1")
+    services.parameter_update(actor=manager, parameter=parameter, value="v2")
+    services.parameter_restore(actor=owner, parameter=parameter, version=1)
+
+    client = client_for(owner)
+    history = client.get(f"{API}A/versions/", {"stage": "prod"}).json()
+    assert [(v["version"], v["note"], v["changed_by"]) for v in history] == [
+        (3, "Restored from v1", "owner@acme.test"),
+        (2, "Changed", "ops@acme.test"),
+        (1, "Created", "owner@acme.test"),
+    ]
+    current = client.get(f"{API}A/", {"stage": "prod"}).json()
+    assert history[0]["changed_at"] == current["updated_at"]
