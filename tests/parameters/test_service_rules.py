@@ -27,7 +27,10 @@ def test_an_owner_of_another_workspace_handed_a_parameter_gets_not_found_and_not
     parameter = make_param("DB_PASSWORD", "s3cret", secret=True)
     with pytest.raises(DomainError) as refused:
         WRITES[action](outsider, parameter)
-    assert refused.value.code == "NOT_FOUND"
+    assert (refused.value.code, refused.value.message) == (
+        "NOT_FOUND",
+        "No such parameter; check the identifier.",
+    )
     stored = Parameter.objects.get()
     assert (stored.version, stored.stored_value) == (1, parameter.stored_value)
     assert not SecurityEvent.objects.filter(action=SecurityAction.PARAMETER_REVEALED).exists()
@@ -136,6 +139,7 @@ def test_the_service_refuses_a_value_that_is_not_plain_text(owner, value):
     with pytest.raises(DomainError) as refused:
         services.parameter_create(actor=owner, stage="prod", name="A", value=value)
     assert (refused.value.code, refused.value.field) == ("VALUE_INVALID", "value")
+    assert refused.value.message == "Send the value as text without NUL characters."
     assert not Parameter.objects.exists()
 
 
