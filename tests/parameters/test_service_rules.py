@@ -36,11 +36,18 @@ def test_an_owner_of_another_workspace_handed_a_parameter_gets_not_found_and_not
     assert not SecurityEvent.objects.filter(action=SecurityAction.PARAMETER_REVEALED).exists()
 
 
-@pytest.mark.parametrize("action", WRITES)
+CREATE = {
+    "create parameters": lambda actor, _: services.parameter_create(
+        actor=actor, stage="dev", name="N", value="x"
+    )
+}
+
+
+@pytest.mark.parametrize("action", {**CREATE, **WRITES})
 def test_a_member_without_manage_parameters_is_told_which_permission_to_ask_for(member, make_param, action):
     parameter = make_param("DB_PASSWORD", "s3cret", secret=True)
     with pytest.raises(DomainError) as refused:
-        WRITES[action](member, parameter)
+        {**CREATE, **WRITES}[action](member, parameter)
     assert (refused.value.code, refused.value.message) == (
         "PERMISSION_DENIED",
         f"You need the “manage parameters” permission to {action}; ask a workspace admin.",
@@ -132,6 +139,21 @@ def test_a_description_is_trimmed_may_be_500_characters_and_is_empty_when_left_o
     trimmed = services.parameter_create(actor=owner, stage="prod", name="B", value="v", description="  note ")
     left_out = services.parameter_create(actor=owner, stage="prod", name="C", value="v")
     assert [p.description for p in (longest, trimmed, left_out)] == ["d" * 500, "note", ""]
+    assert not left_out.is_secret and left_out.stored_value == "v"  # not secret unless asked
+
+
+def test_a_taken_name_is_refused_with_how_to_fix_it_but_another_workspace_may_use_it(
+    owner, outsider, client_for, make_param
+):
+    make_param("DB_HOST", "db.acme", stage="prod")
+    taken = client_for(owner).post(API, {"stage": "prod", "name": "DB_HOST", "value": "x"}, format="json")
+    assert taken.status_code == 409 and taken.json()["code"] == "PARAMETER_EXISTS"
+    assert taken.json()["message"] == (
+        "“DB_HOST” already exists in stage “prod”; edit it instead, or choose another name."
+    )
+    theirs = services.parameter_create(actor=outsider, stage="prod", name="DB_HOST", value="db.globex")
+    assert theirs.workspace_id == outsider.workspace_id
+    assert client_for(owner).get(f"{API}DB_HOST/", {"stage": "prod"}).json()["value"] == "db.acme"
 
 
 @pytest.mark.parametrize("value", [12, None, ["x"], "nul\x00byte", "\ud800"])
