@@ -92,3 +92,32 @@ def test_revoking_for_an_unknown_reason_is_refused_naming_the_reasons(pending, r
     )
     pending.refresh_from_db()
     assert pending.status == GrantStatus.PENDING
+
+
+def test_a_key_disabled_directly_records_when_its_grant_was_revoked_and_clears_it_when_re_enabled(pro_policy):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0))
+    grant = Grant.objects.get()
+    license_services.license_suspend(license=grant.license)
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.REVOKED and grant.revoked_at is not None
+    license_services.license_reinstate(license=grant.license)
+    grant.refresh_from_db()
+    assert (grant.status, grant.revoked_at) == (GrantStatus.DELIVERED, None)
+
+
+def test_staff_suspending_a_held_seat_keeps_it_a_held_seat_that_payment_brings_back(pro_policy):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0))
+    post_event(subscription_event("on_hold", minute=10))
+    license = Grant.objects.get().license
+    license_services.license_reinstate(license=license)  # support lets the customer work meanwhile
+    license_services.license_suspend(license=license)  # and takes it back
+    grant = Grant.objects.get()
+    assert (grant.status, grant.on_hold) == (GrantStatus.DELIVERED, True)
+
+    post_event(subscription_event("active", minute=20))
+    grant = Grant.objects.get()
+    assert (grant.status, grant.on_hold, grant.license.status) == (GrantStatus.DELIVERED, False, "active")

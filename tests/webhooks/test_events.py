@@ -122,3 +122,18 @@ def test_parameter_changes_carry_name_stage_and_version_never_the_value(listenin
     assert events[0].payload["data"]["name"] == "DB_PASSWORD" and events[0].payload["data"]["stage"] == "prod"
     everything = str(list(events.values_list("payload", flat=True)))
     assert "hunter2" not in everything and "rotated-secret" not in everything
+
+
+def test_a_deleted_workspace_takes_its_events_along_even_those_a_vendor_endpoint_heard(owner, workspace):
+    from accounts import services as account_services
+
+    staff = UserFactory(is_staff=True)
+    vendor = services.endpoint_create(
+        actor=staff, url="https://93.184.216.34/h", event_types=["license.created"]
+    )[0]
+    license_services.license_create(policy=PolicyFactory(), workspace=workspace)
+    (event,) = WebhookEvent.objects.all()
+    assert event.deliveries.get().endpoint == vendor
+
+    account_services.workspace_delete(actor=owner, confirm_name=workspace.name)
+    assert not WebhookEvent.objects.exists()
