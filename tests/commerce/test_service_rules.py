@@ -121,3 +121,24 @@ def test_staff_suspending_a_held_seat_keeps_it_a_held_seat_that_payment_brings_b
     post_event(subscription_event("active", minute=20))
     grant = Grant.objects.get()
     assert (grant.status, grant.on_hold, grant.license.status) == (GrantStatus.DELIVERED, False, "active")
+
+
+def test_fewer_seats_keep_an_assigned_seat_even_when_it_is_the_newest(pro_policy):
+    from tests.factories import MembershipFactory, UserFactory
+
+    post_event(subscription_event("active", minute=0, quantity=3))
+    newest = Grant.objects.get(quantity_index=2)
+    holder = MembershipFactory(user=UserFactory(), workspace=newest.workspace, role="member")
+    License.objects.filter(pk=newest.license_id).update(assignee=holder)
+
+    post_event(subscription_event("plan_changed", minute=10, quantity=1))
+    live = Grant.objects.exclude(status=GrantStatus.REVOKED)
+    assert [grant.pk for grant in live] == [newest.pk]
+
+
+def test_a_seat_revoked_by_staff_still_counts_so_one_seat_fewer_leaves_none(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=2))
+    services.grant_revoke(grant=Grant.objects.get(quantity_index=0))
+    post_event(subscription_event("plan_changed", minute=10, quantity=1))
+    assert not Grant.objects.exclude(status=GrantStatus.REVOKED).exists()
+    assert sorted(Grant.objects.values_list("revocation_reason", flat=True)) == ["manual", "plan_changed"]
