@@ -142,3 +142,21 @@ def test_a_seat_revoked_by_staff_still_counts_so_one_seat_fewer_leaves_none(pro_
     post_event(subscription_event("plan_changed", minute=10, quantity=1))
     assert not Grant.objects.exclude(status=GrantStatus.REVOKED).exists()
     assert sorted(Grant.objects.values_list("revocation_reason", flat=True)) == ["manual", "plan_changed"]
+
+
+def test_the_key_email_names_the_plan_greets_the_buyer_and_links_their_workspace(
+    once_policy, django_capture_on_commit_callbacks, settings
+):
+    from django.core import mail
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SITE_URL = "https://keyward.example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(payment_event())
+    grant = Grant.objects.get()
+    (message,) = [m for m in mail.outbox if "license key" in m.subject]
+    assert message.subject == f"Your {once_policy.product.name} Once license key"
+    assert message.to == ["buyer@example.com"] and message.body.startswith("Hello Bea Buyer,")
+    assert grant.license.key in message.body
+    assert f"https://keyward.example.com/w/{grant.workspace.slug}/" in message.body
+    assert f"valid until {grant.license.expires_at:%-d %b %Y}" in message.body
