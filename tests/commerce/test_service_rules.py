@@ -160,3 +160,21 @@ def test_the_key_email_names_the_plan_greets_the_buyer_and_links_their_workspace
     assert grant.license.key in message.body
     assert f"https://keyward.example.com/w/{grant.workspace.slug}/" in message.body
     assert f"valid until {grant.license.expires_at:%-d %b %Y}" in message.body
+
+
+def test_fewer_unassigned_seats_give_up_the_newest_first(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=3))
+    post_event(subscription_event("plan_changed", minute=10, quantity=2))
+    revoked = Grant.objects.get(status=GrantStatus.REVOKED)
+    assert revoked.quantity_index == 2
+
+
+def test_a_held_seat_support_re_enabled_stays_enabled_when_payment_resumes(pro_policy):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0))
+    post_event(subscription_event("on_hold", minute=10))
+    license_services.license_reinstate(license=Grant.objects.get().license)
+    post_event(subscription_event("active", minute=20))
+    grant = Grant.objects.get()
+    assert (grant.status, grant.on_hold, grant.license.status) == (GrantStatus.DELIVERED, False, "active")
