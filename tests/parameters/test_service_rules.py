@@ -180,3 +180,19 @@ def test_the_history_says_who_changed_what_and_when(owner, workspace, make_membe
     ]
     current = client.get(f"{API}A/", {"stage": "prod"}).json()
     assert history[0]["changed_at"] == current["updated_at"]
+
+
+def test_a_value_may_be_exactly_8_kb_and_not_a_byte_more(owner):
+    services.parameter_create(actor=owner, stage="prod", name="A", value="x" * 8192)
+    with pytest.raises(DomainError) as refused:
+        services.parameter_create(actor=owner, stage="prod", name="B", value="x" * 8193)
+    assert (refused.value.code, refused.value.field) == ("VALUE_TOO_LONG", "value")
+
+
+def test_sending_the_same_value_or_only_a_description_makes_no_new_version(owner, make_param):
+    parameter = make_param("A", "v1", description="old")
+    parameter = services.parameter_update(actor=owner, parameter=parameter, value="v1")
+    parameter = services.parameter_update(actor=owner, parameter=parameter, description="new")
+    parameter.refresh_from_db()
+    assert (parameter.version, parameter.description) == (1, "new")
+    assert ParameterVersion.objects.count() == 1
