@@ -60,6 +60,9 @@ def test_fulfil_once_then_409(staff, pending, django_capture_on_commit_callbacks
     again = staff.post(url, {"key": "MANUAL-KEY-0002"}, format="json")
     assert again.status_code == 409
     assert again.json()["code"] == "GRANT_ALREADY_FULFILLED"
+    assert again.json()["message"] == (
+        "This grant is delivered, not pending; only a pending grant can be fulfilled, once."
+    )
     assert License.objects.count() == 1
 
 

@@ -77,7 +77,8 @@ def test_a_row_under_a_key_no_longer_configured_is_a_clear_error_not_a_500(owner
 
     # A new value can still replace one nobody can read any more.
     fixed = client_for(owner).patch(f"{API}DB_PASSWORD/?stage=prod", {"value": "fresh"}, format="json")
-    assert fixed.status_code == 200
+    assert fixed.status_code == 200 and fixed.json()["version"] == 4  # created, changed, restored, fixed
+    assert client_for(owner).get(f"{API}DB_PASSWORD/", {"stage": "prod"}).json()["value"] == "fresh"
 
 
 def test_without_keys_and_debug_off_keyward_refuses_to_start(settings):

@@ -94,6 +94,7 @@ def test_patch_disables_and_enables(client_for, owner, endpoint):
         url("endpoint-detail", endpoint_id=endpoint.pk), {"enabled": False}, format="json"
     )
     assert response.json()["enabled"] is False
+    assert response.json()["disabled_reason"] == "Disabled by a person."
     response = client.patch(url("endpoint-detail", endpoint_id=endpoint.pk), {"enabled": True}, format="json")
     assert response.json()["enabled"] is True and response.json()["disabled_reason"] == ""
 

@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from authtokens import services as token_services
 from licensing.services import licenses as license_services
+from tests.factories import UserFactory
 from tests.licensing.factories import LicenseFactory
 from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
@@ -214,7 +215,68 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owners_told(
     task_worker()
     endpoint.refresh_from_db()
     assert not endpoint.enabled and "3 days" in endpoint.disabled_reason
-    assert [m.to for m in mail.outbox] == [[owner.user.email]]
+    (message,) = mail.outbox
+    assert message.to == [owner.user.email]
+    assert message.subject == f"Webhook endpoint disabled: {hook.url}"
+    assert message.body == _failing_notice(hook.url, "Acme")
+
+
+def _failing_notice(url, where):
+    return (
+        f"Every delivery to the webhook endpoint {url} ({where}) failed for 3 days, so Keyward disabled it."
+        "\n\nFix the receiver, then enable the endpoint again and redeliver the failed deliveries from its "
+        "delivery log."
+    )
+
+
+def test_a_failing_vendor_endpoint_is_reported_to_active_staff_as_the_vendors(
+    task_worker, receiver, local_webhooks, workspace, settings
+):
+    staff = UserFactory(is_staff=True, email="support@keyward.test")
+    UserFactory(is_staff=True, is_active=False)
+    hook = receiver()
+    hook.script = [500] * 20
+    endpoint, hook.secret = services.endpoint_create(
+        actor=staff, url=hook.url, event_types=["license.updated"]
+    )
+    settings.WEBHOOK_RETRY_DELAYS = [0]
+    license_services.license_suspend(license=LicenseFactory(workspace=workspace))
+    task_worker()
+    WebhookAttempt.objects.update(attempted_at=timezone.now() - timedelta(days=3, minutes=1))
+    mail.outbox.clear()
+
+    webhook_endpoints_disable_failing.enqueue()
+    task_worker()
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled
+    (message,) = mail.outbox
+    assert message.to == [staff.email]
+    assert message.body == _failing_notice(hook.url, "the vendor")
+
+
+def test_a_second_test_event_goes_out_at_once_while_the_first_still_retries(
+    task_worker, receiver, endpoint_for, owner, settings
+):
+    hook = receiver()
+    hook.script = [500]
+    endpoint = endpoint_for(hook, owner, ["license.updated"])
+    settings.WEBHOOK_RETRY_DELAYS = [3600]
+    first = services.endpoint_send_test(actor=owner, endpoint=endpoint)
+    second = services.endpoint_send_test(actor=owner, endpoint=endpoint)
+    task_worker()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts) == (DeliveryStatus.PENDING, 1)
+    assert second.status == DeliveryStatus.SUCCEEDED
+
+
+def test_the_reason_an_endpoint_was_switched_off_is_kept_to_what_the_dashboard_shows(
+    receiver, endpoint_for, owner
+):
+    endpoint = endpoint_for(receiver(), owner, ["license.updated"])
+    endpoint = services.endpoint_disable(endpoint=endpoint, reason="The receiver said: " + "x" * 300)
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and endpoint.disabled_reason == ("The receiver said: " + "x" * 300)[:200]
 
 
 def test_https_by_host_name_connects_to_the_checked_address_and_verifies_the_certificate(

@@ -109,14 +109,31 @@ def test_parameter_changes_carry_name_stage_and_version_never_the_value(listenin
         actor=owner, stage="prod", name="DB_PASSWORD", value="hunter2-secret", is_secret=True
     )
     parameter_services.parameter_update(actor=owner, parameter=parameter, value="rotated-secret")
+    parameter = parameter_services.parameter_restore(actor=owner, parameter=parameter, version=1)
     parameter_services.parameter_delete(actor=owner, parameter=parameter)
 
     events = WebhookEvent.objects.filter(type="parameter.changed").order_by("created_at", "id")
     assert [(e.payload["data"]["action"], e.payload["data"]["version"]) for e in events] == [
         ("created", 1),
         ("updated", 2),
-        ("deleted", 2),
+        ("restored", 3),
+        ("deleted", 3),
     ]
     assert events[0].payload["data"]["name"] == "DB_PASSWORD" and events[0].payload["data"]["stage"] == "prod"
     everything = str(list(events.values_list("payload", flat=True)))
     assert "hunter2" not in everything and "rotated-secret" not in everything
+
+
+def test_a_deleted_workspace_takes_its_events_along_even_those_a_vendor_endpoint_heard(owner, workspace):
+    from accounts import services as account_services
+
+    staff = UserFactory(is_staff=True)
+    vendor = services.endpoint_create(
+        actor=staff, url="https://93.184.216.34/h", event_types=["license.created"]
+    )[0]
+    license_services.license_create(policy=PolicyFactory(), workspace=workspace)
+    (event,) = WebhookEvent.objects.all()
+    assert event.deliveries.get().endpoint == vendor
+
+    account_services.workspace_delete(actor=owner, confirm_name=workspace.name)
+    assert not WebhookEvent.objects.exists()

@@ -1,0 +1,110 @@
+"""The webhook services' own rules, which hold whichever door (API, dashboard, admin) calls them."""
+
+import pytest
+
+from project.errors import DomainError
+from tests.factories import UserFactory
+from webhooks import services
+from webhooks.events import EVENT_TYPES
+from webhooks.models import WebhookEndpoint
+
+pytestmark = pytest.mark.django_db
+
+URL = "https://93.184.216.34/hooks"
+
+
+def refusal(call):
+    with pytest.raises(DomainError) as refused:
+        call()
+    return refused.value
+
+
+@pytest.mark.parametrize("description", ["nul\x00byte", "d" * 201])
+def test_a_bad_description_is_refused_naming_the_field(owner, description):
+    error = refusal(
+        lambda: services.endpoint_create(
+            actor=owner, url=URL, event_types=["license.created"], description=description
+        )
+    )
+    assert (error.code, error.field, error.message) == (
+        "INVALID_DESCRIPTION",
+        "description",
+        "Keep the description to 200 characters of plain text.",
+    )
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_description_of_200_characters_is_kept_trimmed(owner):
+    endpoint, _ = services.endpoint_create(
+        actor=owner, url=URL, event_types=["license.created"], description=f"  {'d' * 200}  "
+    )
+    assert endpoint.description == "d" * 200
+
+
+@pytest.mark.parametrize("event_types", [[], None, "license.created", ()])
+def test_no_event_types_is_refused(owner, event_types):
+    error = refusal(lambda: services.endpoint_create(actor=owner, url=URL, event_types=event_types))
+    assert (error.code, error.field, error.message) == (
+        "EVENT_TYPES_REQUIRED",
+        "event_types",
+        "Choose at least one event type to receive.",
+    )
+
+
+@pytest.mark.parametrize("unknown", ["license.exploded", 7, "x" * 100])
+def test_an_unknown_event_type_is_refused_naming_it_and_the_known_ones(owner, unknown):
+    error = refusal(
+        lambda: services.endpoint_create(actor=owner, url=URL, event_types=["license.created", unknown])
+    )
+    assert (error.code, error.field) == ("UNKNOWN_EVENT_TYPE", "event_types")
+    assert error.message == (
+        f"Unknown event type {str(unknown)[:64]!r}; use one of {', '.join(EVENT_TYPES)}."
+    )
+
+
+def test_event_types_are_kept_once_each_in_the_documented_order(owner):
+    endpoint, _ = services.endpoint_create(
+        actor=owner, url=URL, event_types=["member.added", "license.created", "member.added"]
+    )
+    assert endpoint.event_types == ["license.created", "member.added"]
+
+
+def test_an_unknown_payload_format_is_refused_naming_the_formats(owner):
+    error = refusal(
+        lambda: services.endpoint_create(
+            actor=owner, url=URL, event_types=["license.created"], payload_format="xml"
+        )
+    )
+    assert (error.code, error.field, error.message) == (
+        "PAYLOAD_FORMAT_INVALID",
+        "payload_format",
+        "The payload format must be one of keyward, dodo.",
+    )
+    endpoint, _ = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    endpoint = services.endpoint_update(actor=owner, endpoint=endpoint, payload_format="dodo")
+    assert endpoint.payload_format == "dodo"
+    assert refusal(
+        lambda: services.endpoint_update(actor=owner, endpoint=endpoint, payload_format="")
+    ).code == ("PAYLOAD_FORMAT_INVALID")
+
+
+def test_who_may_manage_is_told_exactly_what_to_do(owner, member, outsider):
+    endpoint, _ = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    refused = refusal(lambda: services.endpoint_delete(actor=member, endpoint=endpoint))
+    assert (refused.code, refused.message) == (
+        "PERMISSION_DENIED",
+        "You need the “manage members” permission to manage webhooks; ask a workspace admin.",
+    )
+    elsewhere = refusal(lambda: services.endpoint_delete(actor=outsider, endpoint=endpoint))
+    assert (elsewhere.code, elsewhere.message) == (
+        "NOT_FOUND",
+        "No such webhook endpoint; check the identifier.",
+    )
+    not_staff = refusal(
+        lambda: services.endpoint_create(actor=UserFactory(), url=URL, event_types=["license.created"])
+    )
+    assert (not_staff.code, not_staff.message) == (
+        "PERMISSION_DENIED",
+        "Only support staff can manage vendor webhook endpoints.",
+    )
+    assert WebhookEndpoint.objects.get() == endpoint
