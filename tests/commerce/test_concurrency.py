@@ -2,15 +2,13 @@
 writers and ignores SELECT ... FOR UPDATE, so it proves nothing there."""
 
 import json
-import threading
-from collections import Counter
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from commerce.models import BillingEvent, BillingProduct, Grant
 from licensing.models import License
+from tests.concurrency import post_in_parallel
 from tests.licensing.factories import PolicyFactory
 
 from .conftest import URL, signed_headers, subscription_event
@@ -26,30 +24,14 @@ pytestmark = [
 
 
 def deliver_in_parallel(count, body, headers_for):
-    barrier = threading.Barrier(count)
-    outcomes, lock = [], threading.Lock()
+    """`headers_for(n)` gives the signed headers, or (body, headers) when each thread sends its own body."""
 
-    def deliver(n):
-        try:
-            client = Client()
-            prepared = headers_for(n)
-            payload, headers = prepared if isinstance(prepared, tuple) else (body, prepared)
-            barrier.wait()
-            response = client.post(URL, payload, content_type="application/json", **headers)
-            outcome = response.status_code
-        except Exception as exc:  # noqa: BLE001 - report any crash as an outcome the test can show
-            outcome = ("crash", repr(exc))
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
+    def request_for(n):
+        prepared = headers_for(n)
+        payload, headers = prepared if isinstance(prepared, tuple) else (body, prepared)
+        return URL, payload, headers
 
-    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return Counter(outcomes)
+    return post_in_parallel(count, request_for)
 
 
 def test_twenty_concurrent_deliveries_of_one_event_create_one_grant_set():

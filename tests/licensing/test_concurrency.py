@@ -1,14 +1,11 @@
 """The activation limit holds under concurrency (row lock on the license). PostgreSQL only:
 SQLite serialises writers and ignores SELECT ... FOR UPDATE, so it proves nothing there."""
 
-import threading
-from collections import Counter
-
 import pytest
 from django.db import connection
-from django.test import Client
 
 from licensing.models import Activation
+from tests.concurrency import post_in_parallel
 from tests.licensing.factories import LicenseFactory, PolicyFactory
 
 pytestmark = [
@@ -30,31 +27,12 @@ def _no_rate_limits(settings):
 
 
 def run_in_parallel(count, request_body):
-    """`count` threads, each with its own client and database connection, released at the same moment."""
-    barrier = threading.Barrier(count)
-    outcomes = []
-    lock = threading.Lock()
-
-    def activate(n):
-        try:
-            client = Client()
-            body = request_body(n)
-            barrier.wait()
-            response = client.post(ACTIVATE, body, content_type="application/json")
-            outcome = (response.status_code, response.json().get("code", "ok"))
-        except Exception as exc:  # noqa: BLE001 - report any crash as an outcome the test can show
-            outcome = ("crash", repr(exc))
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=activate, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return Counter(outcomes)
+    """`count` activations at the same moment; counts (status, code) of the answers."""
+    return post_in_parallel(
+        count,
+        lambda n: (ACTIVATE, request_body(n), {}),
+        outcome_of=lambda response: (response.status_code, response.json().get("code", "ok")),
+    )
 
 
 def test_fifty_parallel_activations_against_a_limit_of_five_leave_exactly_five():
