@@ -213,7 +213,7 @@ class LicenseDetailView(StaffAPIView):
     def patch(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(LicenseUpdateInputSerializer, request.data).validated_data
-        services.license_update(license=license, actor=request.user, **data)
+        services.license_update(license=license, actor=acting_user(request), **data)
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -230,7 +230,7 @@ class LicenseActionView(StaffAPIView):
     @extend_schema(tags=TAGS, request=None, responses={200: StaffLicenseOutputSerializer})
     def post(self, request, public_id):
         license = selectors.staff_license_get(public_id=public_id)
-        self.actions[self.action_name](license=license, actor=request.user)
+        self.actions[self.action_name](license=license, actor=acting_user(request))
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -246,7 +246,7 @@ class LicenseExtendView(StaffAPIView):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(LicenseExtendInputSerializer, request.data).validated_data
         by = timedelta(days=data["days"]) if "days" in data else None
-        services.license_extend(license=license, until=data.get("until"), by=by, actor=request.user)
+        services.license_extend(license=license, until=data.get("until"), by=by, actor=acting_user(request))
         return Response(StaffLicenseOutputSerializer(selectors.staff_license_get(public_id=public_id)).data)
 
 
@@ -262,7 +262,7 @@ class LicenseRekeyView(StaffAPIView):
         license = selectors.staff_license_get(public_id=public_id)
         data = validated_serializer(RekeyInputSerializer, request.data).validated_data
         license, new_key = services.license_rekey(
-            license=license, keep_machines=data["keep_machines"], staff=request.user
+            license=license, keep_machines=data["keep_machines"], staff=acting_user(request)
         )
         license = selectors.staff_license_get(public_id=public_id)
         body = StaffRekeyOutputSerializer({"license": license, "new_key": new_key}).data

@@ -278,3 +278,29 @@ def test_staff_list_query_count_is_constant(staff, workspace, member, django_ass
         LicenseFactory(workspace=workspace, assignee=member, status=LicenseStatus.SUSPENDED)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert staff.get(f"{STAFF}/licenses/").json()["count"] == 13
+
+
+def test_a_read_write_vendor_key_runs_every_staff_license_action(workspace):
+    """A vendor key is nobody: the actions run, and their logs name no user instead of failing."""
+    from rest_framework.test import APIClient
+
+    from authtokens.models import SecurityAction, SecurityEvent, VendorApiKeyAccess
+    from authtokens.vendor_keys import vendor_api_key_create
+    from tests.factories import UserFactory
+    from tests.licensing.factories import LicenseFactory
+
+    staff = UserFactory(is_staff=True)
+    key = vendor_api_key_create(created_by=staff, name="billing", access=VendorApiKeyAccess.READ_WRITE)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.plaintext}")
+    license = LicenseFactory(workspace=workspace)
+    url = f"/api/v1/staff/licenses/{license.public_id}/"
+
+    answers = [client.patch(url, {"name": "renamed"}, format="json").status_code]
+    for action, body in [("suspend/", {}), ("reinstate/", {}), ("rekey/", {}), ("extend/", {"days": 3})]:
+        answers.append(client.post(url + action, body, format="json").status_code)
+    answers.append(client.post(url + "revoke/", {}, format="json").status_code)
+
+    assert answers == [200] * 6
+    rekeyed = SecurityEvent.objects.get(action=SecurityAction.LICENSE_REKEYED)
+    assert rekeyed.actor is None and rekeyed.actor_label == "Keyward"
