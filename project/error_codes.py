@@ -190,6 +190,7 @@ ERROR_CODES = _codes(
     ("CSV_INVALID", 400, "Upload a UTF-8 CSV with the header line the message names."),
     ("GRANT_ALREADY_FULFILLED", 409, "Nothing to do: this grant already has its key."),
     ("REASON_INVALID", 400, "Use one of the revocation reasons the message lists."),
+    ("PURCHASE_ID_REQUIRED", 400, "Send either a payment_id or a subscription_id."),
     ("RETURN_URL_INVALID", 400, "Send an absolute http(s) return URL."),
     ("KEY_NOT_AVAILABLE", 409, "Look the key up where it was shown once; an encrypted policy keeps no copy."),
     # ---- staff API and billing, where vendor API keys are accepted
@@ -203,9 +204,14 @@ ERROR_CODES = _codes(
         "Sign the event with BILLING_WEBHOOK_SECRET (Standard Webhooks) and send it now.",
     ),
     ("EVENT_INVALID", 400, "Correct the named field of the event."),
+    ("EVENT_ID_INVALID", 400, "Send the event id in the webhook-id header."),
     ("EVENT_TOO_LARGE", 400, "Send a smaller event."),
     ("EVENT_ALREADY_PROCESSED", 409, "Nothing to do: this event was processed already."),
-    ("PRODUCT_UNKNOWN", 422, "Map the billing product to a policy in admin, then replay the event."),
+    (
+        "PRODUCT_UNKNOWN",
+        (422, 400),
+        "Map the billing product to a policy in admin, or name a product that exists.",
+    ),
     ("BILLING_NOT_CONFIGURED", 409, "Set BILLING_WEBHOOK_SECRET on the server, then resend the event."),
     # ---- auth tokens
     ("area", "tokens"),

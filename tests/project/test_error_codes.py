@@ -12,7 +12,7 @@ from project.error_codes import ERROR_CODES
 from project.errors import HTTP_STATUS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "authtokens", "licensing", "parameters", "project", "webhooks")
+APPS = ("accounts", "authtokens", "commerce", "licensing", "parameters", "project", "webhooks")
 KIND_STATUS = {
     name: HTTP_STATUS[value]
     for name, value in vars(__import__("project.errors").errors.ErrorKind).items()
