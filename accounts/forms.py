@@ -14,7 +14,12 @@ class QueuedPasswordResetForm(PasswordResetForm):
     """Django's password reset, with its e-mail queued like every other (project.mail)."""
 
     def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email,
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
         html_email_template_name=None,
     ):
         subject = loader.render_to_string(subject_template_name, context)

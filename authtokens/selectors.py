@@ -27,23 +27,36 @@ def _invalid(message: str = INVALID_MESSAGE) -> DomainError:
 
 def token_resolve(*, raw_token: str) -> AuthToken:
     """The live token behind a presented value: format and checksum first, then one indexed lookup."""
+    token = token_by_digest(*token_digest(raw_token))
+    token_check_live(token)
+    return token
+
+
+def token_digest(raw_token: str) -> tuple[str, str]:
+    """(kind, stored hash) of a presented token, once its format and checksum are right (no query)."""
     kind = tokens.parse_kind(raw_token)
     if kind is None:
         raise _invalid()
-    digest = tokens.hash_token(raw_token)
+    return kind, tokens.hash_token(raw_token)
+
+
+def token_by_digest(kind: str, digest: str) -> AuthToken:
+    """The token of this kind with this hash (member, user and workspace loaded), live or not;
+    TOKEN_INVALID if there is none."""
     token = (
         AuthToken.objects.select_related("membership__user", "membership__workspace", "workspace")
+        .defer("membership__user__password")
         .filter(token_hash=digest)
         .first()
     )
     # compare_digest keeps the final comparison constant-time whatever the database did.
     if token is None or token.kind != kind or not hmac.compare_digest(token.token_hash, digest):
         raise _invalid()
-    _check_live(token)
     return token
 
 
-def _check_live(token: AuthToken) -> None:
+def token_check_live(token: AuthToken) -> None:
+    """Refuse a revoked, expired or sunset token, or a developer token whose member or user is gone."""
     if token.is_revoked:
         raise _invalid()
     if token.kind == TokenKind.DEVELOPER and (

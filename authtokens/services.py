@@ -417,12 +417,11 @@ def leak_report_process(*, reports: list[dict], ip: str | None = None) -> list[d
 
 
 def token_record_use(*, token: AuthToken, ip: str | None) -> None:
-    """Counts one use of a token: at most one write (an upsert of today's usage row), often none.
+    """Counts one use of a token: in the shared client cache, flushed every minute, or (without
+    Redis) one upsert of today's usage row (see usage.py).
 
     The token's use count, last use and last IP are read from the usage rows
-    (selectors._with_usage), so nothing else needs writing. Whether each use is
-    written at once or buffered in the cache is AUTH_TOKEN_USAGE_BUFFER_SECONDS
-    (see usage.py).
+    (selectors._with_usage), so nothing else needs writing.
     """
     usage.record(token.pk, _clean_ip(ip))
 

@@ -1,40 +1,25 @@
-"""Usage telemetry storage: per token per day, one SQL statement per flush.
+"""Usage telemetry of auth tokens: uses per token per day, with the last time and IP.
 
-AUTH_TOKEN_USAGE_BUFFER_SECONDS = 0 (the default) writes every use at once:
-one upsert per authenticated request, so numbers are always exact.
-
-Above 0, uses are counted in the cache (CACHE_URL: Redis in production shares
-the buffer between workers; locmem buffers per process) and written at most
-once per token per that many seconds, by the first request after the window
-closes, in one multi-row upsert (today and any leftover from yesterday). Most
-requests then write nothing. The price: the dashboard lags by up to one
-window while a token is in use, and with locmem the last window of a process
-that stops is lost. `manage.py flush_token_usage` writes what a shared cache
-holds (run it before reading exact numbers, or from cron).
+With the shared client cache (project/client_cache.py) a use is counted in Redis and
+`flush` (the periodic job authtokens.tasks.flush_token_usage, every minute) writes what is pending in
+one multi-row upsert: the dashboard lags by up to a minute, and a flush that fails leaves its counts
+for the next one. Without it (the embedded default) every use is written at once, one upsert per
+authenticated request.
 """
 
-from datetime import date, datetime, timedelta
+from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import connection
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from django.db import connection, transaction
 from django.utils import timezone
+
+from project.client_cache import client_cache
 
 from .models import TokenUsageDay
 
-KEY_TTL = 3 * 24 * 3600  # long enough to survive a quiet weekend without losing yesterday's counts
-
-
-def _count_key(token_id: int, day: date) -> str:
-    return f"authtokens:usage:{token_id}:{day.isoformat()}"
-
-
-def _gate_key(token_id: int) -> str:
-    return f"authtokens:usage-flush:{token_id}"
-
-
-def _last_key(token_id: int) -> str:
-    return f"authtokens:usage-last:{token_id}"
+USES = "token-uses"  # one hash: "n:<token id>:<day>" -> uses, "t:<token id>" -> "<Unix time> <ip>"
 
 
 def upsert(rows: list[tuple[int, date, int, datetime, str | None]]) -> None:
@@ -63,45 +48,47 @@ def upsert(rows: list[tuple[int, date, int, datetime, str | None]]) -> None:
         cursor.execute(sql, params)
 
 
-def _take(key: str) -> int:
-    """Removes and returns the count buffered under `key` (decr is atomic: concurrent uses survive)."""
-    pending = cache.get(key) or 0
-    if pending:
-        cache.decr(key, pending)
-    return pending
-
-
-def _flush_token(token_id: int, at: datetime, ip: str | None) -> bool:
-    """Writes the buffered counts of the day of `at` and the day before, in one statement."""
-    rows = []
-    for day in (at.date() - timedelta(days=1), at.date()):
-        pending = _take(_count_key(token_id, day))
-        if pending:
-            rows.append((token_id, day, pending, at, ip))
-    upsert(rows)
-    return bool(rows)
-
-
 def record(token_id: int, ip: str | None) -> None:
     now = timezone.now()
-    window = settings.AUTH_TOKEN_USAGE_BUFFER_SECONDS
-    if window <= 0:
+    cache = client_cache()
+    if cache is None:
         upsert([(token_id, now.date(), 1, now, ip)])
         return
-    key = _count_key(token_id, now.date())
-    cache.add(key, 0, timeout=KEY_TTL)
-    cache.incr(key)
-    cache.set(_last_key(token_id), (now, ip), timeout=KEY_TTL)
-    if cache.add(_gate_key(token_id), 1, timeout=window):  # the first request of a window flushes
-        _flush_token(token_id, now, ip)
+    uses = cache.key("count", USES)
+    with cache.pipeline() as pipe:
+        pipe.hincrby(uses, f"n:{token_id}:{now.date().isoformat()}", 1)
+        pipe.hset(uses, f"t:{token_id}", f"{now.timestamp()!r} {ip or ''}")
 
 
-def flush(token_ids) -> int:
-    """Writes whatever the cache buffers for these tokens; returns how many tokens had something."""
+def _rows(fields: dict[str, str]) -> list[tuple[int, date, int, datetime, str | None]]:
+    counts, last = defaultdict(dict), {}
+    for field, value in fields.items():
+        kind, _, rest = field.partition(":")
+        if kind == "n":
+            token_id, day = rest.split(":")
+            counts[int(token_id)][date.fromisoformat(day)] = int(value)
+        elif kind == "t":
+            at, _, ip = value.partition(" ")
+            last[int(rest)] = (datetime.fromtimestamp(float(at), tz=UTC), ip or None)
+    rows = []
+    for token_id, days in counts.items():
+        at, ip = last.get(token_id, (timezone.now(), None))
+        rows += [(token_id, day, uses, at, ip) for day, uses in sorted(days.items())]
+    return rows
+
+
+def flush() -> int:
+    """Writes the uses counted in the shared cache; returns how many tokens had some."""
+    cache = client_cache()
+    if cache is None:
+        return 0
+    from .models import AuthToken
+
     flushed = 0
-    for token_id in token_ids:
-        last = cache.get(_last_key(token_id))
-        if last is not None:
-            at, ip = last
-            flushed += _flush_token(token_id, at, ip)
+    for fields in cache.counts_take(USES):
+        rows = _rows(fields)
+        with transaction.atomic():
+            live = set(AuthToken.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", flat=True))
+            upsert([row for row in rows if row[0] in live])  # a token deleted since is not counted
+        flushed += len(live)
     return flushed

@@ -7,3 +7,6 @@ class LicensingConfig(AppConfig):
 
     def ready(self):
         from . import certificates  # noqa: F401  (registers the SIGNING_KEY deploy check)
+        from .snapshots import connect_receivers
+
+        connect_receivers()

@@ -2,6 +2,7 @@
 
 from django_tasks import task
 
+from licensing.counters import validation_counts_flush
 from licensing.services.activation import machines_release_dead
 
 
@@ -9,3 +10,9 @@ from licensing.services.activation import machines_release_dead
 def release_dead_machines() -> int:
     """Frees the seats of machines that missed their policy's heartbeat window."""
     return machines_release_dead()
+
+
+@task()
+def flush_validation_counts() -> int:
+    """Adds the license validations counted in the shared client cache to the database."""
+    return validation_counts_flush()

@@ -7,6 +7,7 @@ Add a job with one line: (cron expression in UTC, dotted path of a django.tasks 
 PERIODIC_JOBS = [
     ("*/5 * * * *", "licensing.tasks.release_dead_machines"),
     ("* * * * *", "authtokens.tasks.flush_token_usage"),
+    ("* * * * *", "licensing.tasks.flush_validation_counts"),
     ("* * * * *", "webhooks.tasks.webhook_deliveries_retry_due"),
     ("17 * * * *", "webhooks.tasks.webhook_endpoints_disable_failing"),
     ("42 3 * * *", "webhooks.tasks.webhook_logs_prune"),

@@ -107,6 +107,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Every key is prefixed, so one Redis (database) can serve several applications or Keyward instances.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="keyward")
+# The client API's answers (validate, token activation, client info) come from snapshots in the
+# shared cache when CACHE_URL is Redis (project/client_cache.py); a change through Keyward reaches
+# every server at once, and this TTL only bounds the life of a snapshot that nothing invalidated.
+# 0 turns the snapshots off (every request reads the database and writes its counters).
+CLIENT_CACHE_SECONDS = env.int("CLIENT_CACHE_SECONDS", default=60)
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -271,9 +276,6 @@ PUBLIC_SIGNUP = env.bool("PUBLIC_SIGNUP", default=True)
 # Secret scanning (leak reports): the partner's ECDSA P-256 public keys, as JSON {"key id": "PEM", ...}
 # or the path of a file holding that JSON. Empty: every report is refused.
 SECRET_SCANNING_PUBLIC_KEYS = env.str("SECRET_SCANNING_PUBLIC_KEYS", default="", multiline=True)
-# Auth token usage telemetry: 0 writes every use at once (one upsert per request); N > 0 buffers
-# uses in the cache and writes each token's counts at most once per N seconds (authtokens/usage.py).
-AUTH_TOKEN_USAGE_BUFFER_SECONDS = env.int("AUTH_TOKEN_USAGE_BUFFER_SECONDS", default=0)
 
 # Ed25519 key that signs offline certificates: PEM, or base64 of the raw 32-byte private key.
 # Without it, DEBUG generates one into SIGNING_KEY_FILE (git-ignored); with DEBUG off it is required.

@@ -3,19 +3,25 @@ across workers and servers. Each limit is a setting (README, *Rate limits*); a t
 429 with `Retry-After` and the usual {code, message}.
 
 The client API's limits are DRF throttles (fixed rates per IP, per license key, per auth token, and
-activations per license per hour). Sign-up and password reset count with django-ratelimit; log-in
-lockouts are django-axes' (accounts/lockout.py), which an admin can lift in Django admin.
+activations per license per hour), each counted in a fixed window: one atomic increment, rather than
+DRF's default list of every request's time, which grows with the rate and is read and written whole
+on each request. A client may therefore send up to twice the limit across a window's edge.
+
+Sign-up and password reset count with django-ratelimit; log-in lockouts are django-axes'
+(accounts/lockout.py), which an admin can lift in Django admin.
 """
 
 import hashlib
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import SimpleRateThrottle
 
 from authtokens.api.authentication import client_ip, parse_bearer
+from project.client_cache import client_cache
 
 
 def _digest(text: str) -> str:
@@ -33,6 +39,33 @@ class _Throttle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
         ident = self.identity(request)
         return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        self.seconds_left = (window + 1) * self.duration - now
+        return _window_count(f"{key}:{window}", self.duration) <= self.num_requests
+
+    def wait(self):
+        return self.seconds_left
+
+
+def _window_count(key: str, seconds: int) -> int:
+    """Count one request in a fixed window and return the window's count so far."""
+    shared = client_cache()
+    if shared is not None:  # one round trip
+        return shared.window_counts([(shared.key(key), seconds)])[0]
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window expired between the two calls
+        cache.add(key, 1, timeout=seconds)
+        return 1
 
 
 class ClientIPThrottle(_Throttle):

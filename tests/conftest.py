@@ -1,3 +1,6 @@
+import os
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -147,3 +150,68 @@ def _fresh_cache():
     clear()
     yield
     clear()
+
+
+# ---------------------------------------------------------------- the shared client cache (Redis)
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def shared_client_cache(settings):
+    """The client API's shared cache on a real Redis (TEST_REDIS_URL), as in production, under a key
+    prefix of this test's own that is removed afterwards. Skips without Redis, except in CI."""
+    import redis
+
+    from project.client_cache import client_cache
+
+    if not _redis_answers(TEST_REDIS_URL):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Redis at {TEST_REDIS_URL}")
+        pytest.skip(f"needs Redis at {TEST_REDIS_URL} (TEST_REDIS_URL)")
+    prefix = f"kwtest-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.CLIENT_CACHE_SECONDS = 60
+    yield client_cache()
+    raw = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in raw.scan_iter(f"{prefix}:*", count=1000):
+        raw.delete(key)
+
+
+@pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.django_db(transaction=True))])
+def client_cache_mode(request):
+    """Runs a test twice: with the embedded default (the client API reads the database and writes its
+    counts in the request) and with the shared client cache on Redis (snapshots, counts buffered).
+    The Redis run commits for real, since snapshots are invalidated when a transaction commits."""
+    if request.param == "redis":
+        request.getfixturevalue("shared_client_cache")
+    return request.param
+
+
+@pytest.fixture
+def flush_counts():
+    """Run the periodic jobs that write the counts buffered in the shared cache (nothing to do without
+    it: the request wrote them)."""
+
+    def flush():
+        from authtokens.tasks import flush_token_usage
+        from licensing.tasks import flush_validation_counts
+
+        return flush_validation_counts.call(), flush_token_usage.call()
+
+    return flush

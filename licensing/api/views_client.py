@@ -13,7 +13,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from authtokens import selectors as token_selectors
 from authtokens import services as token_services
 from authtokens.api.authentication import client_ip, deprecation_headers, parse_bearer
 from project.errors import DomainError, ErrorKind
@@ -25,7 +24,7 @@ from project.throttles import (
     LicenseKeyThrottle,
 )
 
-from .. import certificates
+from .. import certificates, snapshots
 from ..selectors.entitlement import entitlement_is_activated, token_entitlement
 from ..services import activation as services
 from . import client_serializers as s
@@ -190,7 +189,8 @@ class TokenClientView(PublicClientView):
                 "find it on your workspace's Auth tokens page.",
                 kind=ErrorKind.UNAUTHENTICATED,
             )
-        self.token = token_selectors.token_resolve(raw_token=raw)
+        snapshot = snapshots.token_snapshot(raw_token=raw)
+        self.token, self.token_licenses = snapshot.token, snapshot.licenses
         token_services.token_record_use(token=self.token, ip=client_ip(request))
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -218,19 +218,10 @@ class TokenActivateView(TokenClientView):
             name=machine["name"],
             platform=machine["platform"],
             ci=data["ci"],
+            licenses=self.token_licenses,
         )
-        body = {
-            "activated": True,
-            "license": result.license,
-            "activation": result.activation,
-            "workspace": result.license.workspace,
-            "member": self.token.membership,
-            "token": self.token,
-            "expires_at": result.certificate_expires_at,
-            "certificate": result.certificate,
-        }
         return Response(
-            s.ClientTokenActivateOutput(body).data,
+            s.token_activation_data(result, self.token),
             status=status.HTTP_201_CREATED if result.activation.is_new else status.HTTP_200_OK,
         )
 
@@ -245,21 +236,12 @@ class ClientInfoView(TokenClientView):
     def get(self, request):
         query = self.parse(s.ClientInfoQuery, request.query_params)
         token = self.token
-        entitlement = token_entitlement(token=token, product=query.get("product") or None)
-        license = entitlement.license
+        entitlement = token_entitlement(
+            token=token, product=query.get("product") or None, licenses=self.token_licenses
+        )
         is_activated = entitlement_is_activated(
             entitlement,
             membership=token.membership if token.kind != "ci" else None,
             fingerprint=query.get("fingerprint", ""),
         )
-        body = {
-            "edition": license,
-            "is_license_activated": is_activated,
-            "license_status": license.effective_status if license else None,
-            "license_expires_at": license.expires_at if license else None,
-            "license": license,
-            "workspace": self.token.workspace,
-            "member": self.token.membership,
-            "token": self.token,
-        }
-        return Response(s.ClientInfoOutput(body).data)
+        return Response(s.client_info_data(entitlement.license, is_activated, token))

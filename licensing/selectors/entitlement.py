@@ -27,7 +27,6 @@ from accounts.models import Membership, Workspace
 from project.errors import DomainError, ErrorKind
 
 from ..models import Activation, License, LicenseStatus
-from .activation import _attached_machine, _with_machine
 from .licenses import _base, _usable_first, held_by
 
 VALID = "VALID"
@@ -113,18 +112,17 @@ def entitlement_decide(
     return Entitlement(code, message, pool[0])
 
 
-def _member_licenses(membership: Membership, fingerprint: str = ""):
+def _member_licenses(membership: Membership):
     """A member's own seats (never a CI-only policy's) and the shared trial, best first."""
-    queryset = (
+    return (
         _base()
         .filter(held_by(membership), workspace_id=membership.workspace_id, policy__ci_only=False)
         .annotate(rank=_usable_first())
         .order_by("is_trial", "rank", "-created_at")
     )
-    return _with_machine(queryset, fingerprint=fingerprint)
 
 
-def _ci_licenses(workspace: Workspace, fingerprint: str = ""):
+def _ci_licenses(workspace_id: int):
     """A workspace's licenses for a CI token, best first: CI-only policies, then free seats,
     then members' seats (so CI takes a member's machine slots only as a last resort)."""
     preference = Case(
@@ -133,41 +131,44 @@ def _ci_licenses(workspace: Workspace, fingerprint: str = ""):
         default=Value(2),
         output_field=IntegerField(),
     )
-    queryset = (
+    return (
         _base()
-        .filter(workspace=workspace)
+        .filter(workspace_id=workspace_id)
         .annotate(rank=_usable_first(), preference=preference)
         .order_by("rank", "preference", "created_at")
     )
-    return _with_machine(queryset, fingerprint=fingerprint)
 
 
 def member_entitlement(
-    *, membership: Membership, product: str | None = None, via_token: bool = False, fingerprint: str = ""
+    *, membership: Membership, product: str | None = None, via_token: bool = False
 ) -> Entitlement:
-    licenses = list(_member_licenses(membership, fingerprint))
+    licenses = list(_member_licenses(membership))
     return entitlement_decide(licenses, product=product, via_token=via_token)
 
 
-def ci_entitlement(*, workspace: Workspace, product: str | None = None, fingerprint: str = "") -> Entitlement:
-    licenses = list(_ci_licenses(workspace, fingerprint))
+def ci_entitlement(*, workspace: Workspace, product: str | None = None) -> Entitlement:
+    licenses = list(_ci_licenses(workspace.pk))
     return entitlement_decide(licenses, product=product, ci=True, via_token=True)
 
 
-def token_entitlement(*, token, product: str | None = None, fingerprint: str = "") -> Entitlement:
-    """What an auth token runs under: a CI token by its workspace's CI licenses, a developer token by
-    its member's. With a fingerprint, each license carries that machine if it is activated on it
-    (`known_machine`), in the same single query."""
+def token_licenses(*, token) -> list[License]:
+    """The licenses an auth token runs under, best first: a CI token its workspace's, a developer token
+    its member's (one query). licensing/snapshots.py keeps this list in the shared cache."""
     if token.kind == "ci":
-        return ci_entitlement(workspace=token.workspace, product=product, fingerprint=fingerprint)
-    return member_entitlement(
-        membership=token.membership, product=product, via_token=True, fingerprint=fingerprint
-    )
+        queryset = _ci_licenses(token.workspace_id)
+    else:
+        queryset = _member_licenses(token.membership)
+    return list(queryset.defer("key", "assignee__user__password"))
 
 
-def known_machine(license: License) -> Activation | None:
-    """The machine an entitlement read with a fingerprint found activated on this license, if any."""
-    return _attached_machine(license)
+def token_entitlement(
+    *, token, product: str | None = None, licenses: list[License] | None = None
+) -> Entitlement:
+    """What an auth token runs under, from `licenses` (its `token_licenses`, say from a snapshot) or
+    read now."""
+    if licenses is None:
+        licenses = token_licenses(token=token)
+    return entitlement_decide(licenses, product=product, ci=token.kind == "ci", via_token=True)
 
 
 def entitlement_is_activated(

@@ -1,16 +1,17 @@
 """The public client side: validate and activate a license by key or by auth token, heartbeats,
 deactivation and releasing silent machines.
 
-These run on every start of the vendor's software, so each keeps to one
-indexed lookup plus at most two writes:
+These run on every start of the vendor's software. Their reads come from
+snapshots in the shared cache (licensing/snapshots.py) and their counts go to
+the cache too (licensing/counters.py), so a warm validation or a repeat
+activation of a known machine reads no row and takes no lock:
 
-- validate: one indexed lookup (license, policy, product and the named
-  machine) that on PostgreSQL also counts the validation in the same
-  statement; elsewhere two small writes follow it (3 queries at most);
-- activate: lock the license row, count its machines, insert one (3 queries).
-
-The activation limit holds under concurrency because the count happens after
-`SELECT ... FOR UPDATE` on the license row, inside one transaction.
+- validate: the key's snapshot; the count is one cache round trip;
+- activate a machine that is already activated: the snapshot, and a fresh
+  certificate; nothing is written;
+- activate a new machine: lock the license row, count its machines, insert
+  one. The activation limit holds under concurrency because the count happens
+  after `SELECT ... FOR UPDATE` on the license row, inside one transaction.
 
 Activation signs the machine's offline certificate before it inserts the
 machine: a server that cannot sign (no or a broken SIGNING_KEY) saves nothing,
@@ -22,25 +23,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Capability, Membership
+from project.client_cache import client_cache
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 from webhooks import events
 
-from .. import certificates
+from .. import certificates, counters, snapshots
 from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
-from ..models import Activation, License, LicenseStatus, LicenseValidationDay
+from ..models import Activation, License, LicenseStatus
 from ..selectors import activation as selectors
-from ..selectors.entitlement import (
-    STATUS_REFUSALS,
-    known_machine,
-    product_mismatch_message,
-    token_entitlement,
-)
+from ..selectors.entitlement import STATUS_REFUSALS, product_mismatch_message, token_entitlement
 from . import licenses
 
 FINGERPRINT_MAX_LENGTH = 255
@@ -145,23 +142,6 @@ def _limit_refusal(license: License) -> DomainError:
 # ---------------------------------------------------------------- validation (license key)
 
 
-def _record_validation(license: License, now: datetime) -> None:
-    """Count a validation on the license and in its per-day row for the dashboard chart
-    (on PostgreSQL the lookup statement does it: see selectors.activation.license_by_key)."""
-    day_table = LicenseValidationDay._meta.db_table
-    License.objects.filter(pk=license.pk).update(
-        validation_count=F("validation_count") + 1, last_validated_at=now
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {day_table} (license_id, day, count) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (license_id, day) DO UPDATE SET count = {day_table}.count + 1",
-            [license.pk, timezone.localdate(now)],
-        )
-    license.validation_count += 1
-    license.last_validated_at = now
-
-
 VALIDATION_MESSAGES = {
     "VALID": "The license is valid.",
     "NOT_FOUND": "No license has this key; check the key for typos.",
@@ -193,14 +173,12 @@ def license_key_validate(*, key, fingerprint=None, activation_id=None, product=N
     activation_id = _clean_text(activation_id, field="activation_id", max_length=32, label="activation id")
     product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH)
 
-    now = timezone.now()
-    license, activation, counted = selectors.license_by_key(
-        key=key, fingerprint=fingerprint, activation_id=activation_id, count_at=now
-    )
-    if license is None:
+    snapshot = snapshots.key_snapshot(key=key, machines=bool(fingerprint or activation_id))
+    if snapshot is None:
         return ValidationResult(False, "NOT_FOUND", VALIDATION_MESSAGES["NOT_FOUND"])
-    if not counted:
-        _record_validation(license, now)
+    license = snapshot.license
+    activation = snapshot.machine(fingerprint=fingerprint, activation_id=activation_id)
+    counters.validation_counted(license, timezone.now())
     code, message = _validation_code(
         license, activation, product=product, machine_named=bool(fingerprint or activation_id)
     )
@@ -242,15 +220,13 @@ def _activate_locked(
         refusal = _status_refusal(license)
         if refusal:
             return license, None, refusal
-        machine_count, existing = selectors.license_machine_state(
-            license_id=license.pk, fingerprint=fingerprint
-        )
+        existing = selectors.license_machine(license=license, fingerprint=fingerprint)
         if existing is not None:
             existing.is_new = False
             existing.certificate = _certify(license, existing)
             return license, existing, None
         limit = license.max_activations
-        if limit is not None and machine_count >= limit:
+        if limit is not None and selectors.license_machine_count(license_id=license.pk) >= limit:
             return license, None, _limit_refusal(license)
         activation = Activation(
             public_id=public_id("act"),
@@ -268,6 +244,26 @@ def _activate_locked(
         return license, activation, None
 
 
+def _repeat_key_activation(*, key: str, fingerprint: str, product: str) -> Activation | None:
+    """A machine already activated on a usable license: no lock and no write, just a fresh certificate
+    from the snapshot. Anything else (a new machine, a refusal) goes the locked way, which decides.
+    Without the shared cache this look would only add reads before the lock, so it is skipped."""
+    if client_cache() is None:
+        return None
+    snapshot = snapshots.key_snapshot(key=key, machines=True)
+    if snapshot is None:
+        return None
+    license = snapshot.license
+    if (product and license.policy.product.code != product) or _status_refusal(license) is not None:
+        return None
+    activation = snapshot.machine(fingerprint=fingerprint)
+    if activation is None:
+        return None
+    activation.is_new = False
+    activation.certificate = _certify(license, activation)
+    return activation
+
+
 def license_key_activate(*, key, name, fingerprint, platform="", product=None) -> Activation:
     """Activate a machine with a license key. The same fingerprint again returns the existing activation
     (`activation.is_new` tells which); `activation.license` is the license, loaded with its policy, and
@@ -277,6 +273,9 @@ def license_key_activate(*, key, name, fingerprint, platform="", product=None) -
     name = _clean_text(name, field="name", max_length=NAME_MAX_LENGTH)
     platform = _clean_text(platform, field="platform", max_length=PLATFORM_MAX_LENGTH)
     product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH)
+    repeat = _repeat_key_activation(key=key, fingerprint=fingerprint, product=product)
+    if repeat is not None:
+        return repeat
     license, activation, refusal = _activate_locked(
         key=key, fingerprint=fingerprint, name=name, platform=platform, membership=None, product=product
     )
@@ -292,9 +291,10 @@ def license_key_deactivate(*, key, activation_id) -> None:
     activation_id = _clean_text(
         activation_id, field="activation_id", max_length=32, required=True, label="activation id"
     )
-    license, activation, _ = selectors.license_by_key(key=key, activation_id=activation_id)
+    license = selectors.license_by_key(key=key)
     if license is None:
         raise _key_not_found()
+    activation = selectors.license_machine(license=license, activation_id=activation_id)
     if activation is None:
         raise _refusal(
             "NOT_FOUND",
@@ -325,6 +325,7 @@ def activation_heartbeat(*, activation_id) -> Activation:
         )
     activation.last_heartbeat_at = timezone.now()
     Activation.objects.filter(pk=activation.pk).update(last_heartbeat_at=activation.last_heartbeat_at)
+    snapshots.licenses_changed([activation.license])  # validate shows the machine's last heartbeat
     return activation
 
 
@@ -403,14 +404,15 @@ def _token_result(token, license: License, activation: Activation) -> TokenActiv
     )
 
 
-def _repeat_activation(token, candidates) -> TokenActivationResult | None:
+def _repeat_activation(token, candidates, fingerprint: str) -> TokenActivationResult | None:
     """A machine already activated on a usable license: no lock and no write, just a fresh
     certificate (the hot path: every start of the vendor's software)."""
+    machines = selectors.machines_by_license(licenses=candidates, fingerprint=fingerprint)
     for license in candidates:
-        activation = known_machine(license)
+        activation = machines.get(license.pk)
         if activation is None:
             continue
-        member = token.membership  # already loaded with its user by token_resolve
+        member = token.membership  # already loaded with its user
         if member is not None and activation.membership_id == member.pk:
             activation.membership = member
         if member is not None and license.assignee_id == member.pk:
@@ -421,13 +423,16 @@ def _repeat_activation(token, candidates) -> TokenActivationResult | None:
     return None
 
 
-def token_activate(*, token, product, fingerprint, name="", platform="", ci=False) -> TokenActivationResult:
+def token_activate(
+    *, token, product, fingerprint, name="", platform="", ci=False, licenses=None
+) -> TokenActivationResult:
     """Activate a machine with an auth token (already resolved by authtokens).
 
-    The license comes from the one entitlement answer (selectors.entitlement):
-    a developer token activates its member's seat (or the shared trial); a CI
-    token a license of its workspace whose policy allows CI, free ones first.
-    The first usable license with a free machine slot wins.
+    The license comes from the one entitlement answer (selectors.entitlement),
+    from `licenses` (the token's licenses, best first, as its snapshot holds
+    them) or read now: a developer token activates its member's seat (or the
+    shared trial); a CI token a license of its workspace whose policy allows CI,
+    free ones first. The first usable license with a free machine slot wins.
     """
     product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH, required=True)
     fingerprint = _clean_fingerprint(fingerprint, field="machine.fingerprint")
@@ -438,10 +443,10 @@ def token_activate(*, token, product, fingerprint, name="", platform="", ci=Fals
     if ci and token.kind != "ci":
         raise _developer_token_in_ci()
 
-    entitlement = token_entitlement(token=token, product=product, fingerprint=fingerprint)
+    entitlement = token_entitlement(token=token, product=product, licenses=licenses)
     if not entitlement.usable:
         raise entitlement.refusal()
-    repeat = _repeat_activation(token, entitlement.candidates)
+    repeat = _repeat_activation(token, entitlement.candidates, fingerprint)
     if repeat is not None:
         return repeat
     refusal = None

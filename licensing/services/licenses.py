@@ -19,6 +19,7 @@ from project.errors import DomainError, ErrorKind, forbidden
 from project.request_context import current_client_ip
 from webhooks import events
 
+from .. import snapshots
 from ..keys import KEY_MAX_LENGTH, generate_key, hash_key, key_suffix, normalize_key, public_id
 from ..models import (
     METADATA_MAX_BYTES,
@@ -331,6 +332,7 @@ def license_rekey(
     license = _locked(license)
     _refuse_if_revoked(license, "re-keyed")
     plaintext = _new_key(license.policy)
+    snapshots.license_key_retired(license.key_hash)
     license.key_hash = hash_key(plaintext)
     license.key = None if license.policy.encrypted else plaintext
     license.key_suffix = key_suffix(plaintext)
@@ -517,6 +519,7 @@ def member_seats_release(*, membership: Membership, actor=None) -> int:
         return 0
     _machines_release(machines)
     License.objects.filter(pk__in=[seat.pk for seat in seats]).update(assignee=None, assigned_at=None)
+    snapshots.licenses_changed(seats)  # an update() sends no signal
     for seat in seats:
         seat.assignee, seat.assigned_at = None, None
         events.emit("license.updated", seat)

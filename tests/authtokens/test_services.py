@@ -180,31 +180,30 @@ def test_ci_token_list_runs_a_constant_number_of_queries(owner, ci_token, django
         assert all(row.use_count == 1 for row in rows)
 
 
-def test_buffered_usage_writes_once_per_window_and_loses_nothing(
-    settings, ci_token, django_assert_num_queries, call_command_output
+@pytest.mark.django_db(transaction=True)
+def test_uses_counted_in_redis_reach_the_database_at_the_flush_and_none_is_lost(
+    shared_client_cache, ci_token, django_assert_num_queries, call_command_output
 ):
-    from django.core.cache import cache
-
-    from authtokens import usage
-
-    settings.AUTH_TOKEN_USAGE_BUFFER_SECONDS = 60
-    cache.clear()
     token = ci_token("deploy").token
-    with django_assert_num_queries(1):  # the first use of a window is written at once
-        services.token_record_use(token=token, ip="192.0.2.1")
-    with django_assert_num_queries(0):  # the rest of the window only touches the cache
-        for _ in range(4):
-            services.token_record_use(token=token, ip="192.0.2.2")
-    assert TokenUsageDay.objects.get(token=token).uses == 1
-    cache.delete(usage._gate_key(token.pk))  # the window closes
-    with django_assert_num_queries(1):
-        services.token_record_use(token=token, ip="192.0.2.3")
-    day = TokenUsageDay.objects.get(token=token)
-    assert (day.uses, day.last_used_ip) == (6, "192.0.2.3")
-    services.token_record_use(token=token, ip="192.0.2.4")  # buffered again
+    with django_assert_num_queries(0):  # a use only touches the shared cache
+        for n in range(5):
+            services.token_record_use(token=token, ip=f"192.0.2.{n}")
+    assert not TokenUsageDay.objects.filter(token=token).exists()
+
     assert "1 token" in call_command_output("flush_token_usage")
-    assert TokenUsageDay.objects.get(token=token).uses == 7
+    day = TokenUsageDay.objects.get(token=token)
+    assert (day.uses, day.last_used_ip) == (5, "192.0.2.4")
+    services.token_record_use(token=token, ip="192.0.2.9")
+    assert "1 token" in call_command_output("flush_token_usage")
     assert "0 token" in call_command_output("flush_token_usage")
+    assert TokenUsageDay.objects.get(token=token).uses == 6
+
+
+def test_without_redis_each_use_is_written_at_once(ci_token, django_assert_num_queries):
+    token = ci_token("deploy").token
+    with django_assert_num_queries(1):
+        services.token_record_use(token=token, ip="192.0.2.1")
+    assert TokenUsageDay.objects.get(token=token).uses == 1
 
 
 @pytest.fixture

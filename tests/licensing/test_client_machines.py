@@ -7,7 +7,7 @@ from licensing.services.activation import activation_deactivate, activation_upda
 from project.errors import DomainError
 from tests.licensing.factories import ActivationFactory, LicenseFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("client_cache_mode")]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyF
 ACTIVATE = "/api/v1/client/activate"
 INFO = "/api/v1/client/info"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("client_cache_mode")]
 
 
 @pytest.fixture
@@ -82,11 +82,12 @@ def test_activating_again_returns_the_same_machine(api_client, member, policy):
     assert Activation.objects.count() == 1
 
 
-def test_the_use_is_recorded_on_the_token(api_client, member, policy):
+def test_the_use_is_recorded_on_the_token(api_client, member, policy, flush_counts):
     from authtokens.models import TokenUsageDay
 
     LicenseFactory(policy=policy, assignee=member)
     activate(api_client, developer_token(member))
+    flush_counts()
 
     assert TokenUsageDay.objects.get(token__membership=member).uses == 1
 

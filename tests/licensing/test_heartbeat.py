@@ -13,7 +13,7 @@ from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyF
 
 HEARTBEAT = "/api/v1/client/heartbeat"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("client_cache_mode")]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from licensing.services import licenses as license_services
 from project.errors import DomainError
 from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyFactory, ProductFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("client_cache_mode")]
 
 ACTIVATE = "/api/v1/client/activate"
 INFO = "/api/v1/client/info"
@@ -127,7 +127,7 @@ def test_client_info_agrees_with_activation_about_a_suspended_license(api_client
     info = api_client.get(INFO, {"product": "emulator"}, **bearer(token)).json()
     assert info["is_license_activated"] is True
 
-    License.objects.filter(pk=seat.pk).update(status=LicenseStatus.SUSPENDED)
+    license_services.license_suspend(license=seat)
     info = api_client.get(INFO, {"product": "emulator"}, **bearer(token)).json()
     refused = api_client.post(ACTIVATE, activate_body(), format="json", **bearer(token))
     assert (info["is_license_activated"], info["license_status"]) == (False, "suspended")

@@ -1,16 +1,14 @@
 from django.core.management.base import BaseCommand
 
 from authtokens import usage
-from authtokens.models import AuthToken
 
 
 class Command(BaseCommand):
     help = (
-        "Writes auth token uses buffered in the cache (AUTH_TOKEN_USAGE_BUFFER_SECONDS > 0) to the database. "
-        "Useful with a shared cache such as Redis; a locmem cache lives inside each server process."
+        "Writes auth token uses counted in the shared client cache (Redis) to the database now, rather "
+        "than at the next run of the periodic job. Nothing to do without Redis: uses are written at once."
     )
 
     def handle(self, *args, **options):
-        ids = AuthToken.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True).iterator()
-        flushed = usage.flush(ids)
+        flushed = usage.flush()
         self.stdout.write(f"Flushed buffered uses of {flushed} token(s).")

@@ -1,0 +1,236 @@
+"""What the client API answers from: snapshots of the hot-path reads in the shared client cache
+(project/client_cache.py), and the generations that make them stale.
+
+- **A license key** (`key:<key hash>`): the license with its policy, product, workspace and assignee,
+  and, once a request has named a machine, the license's machines (up to MACHINES_KEPT; a license
+  with more reads the named machine from the database). Generations: the key's and the catalogue's.
+- **An auth token** (`token:<token hash>`): the token with its member, user and workspace, and the
+  licenses it runs under, best first (selectors.entitlement.token_licenses). Generations: the token's
+  and the catalogue's, checked in the read, and its workspace's, checked in the second round trip
+  (with the usage count), since the workspace is only known from the snapshot.
+
+Without a shared cache every function here reads the database directly.
+
+**Invalidation follows the rows.** The receivers at the bottom bump the generations of whatever a
+saved or deleted License, Activation, Policy, Product, AuthToken, Membership, Workspace or User
+touches, once the transaction commits: every service, admin form and management command is covered,
+and none can forget. The writes that send no signal call `licenses_changed` / `license_key_retired`
+themselves (seat release, heartbeats, re-keying). Counters are not in any snapshot, so counting does
+not invalidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
+
+from accounts.models import Membership, Workspace
+from authtokens import selectors as token_selectors
+from authtokens.models import AuthToken
+from project.client_cache import bump_on_commit, client_cache
+
+from .keys import hash_key
+from .models import Activation, License, Policy, Product
+from .selectors import activation as selectors
+from .selectors.entitlement import token_licenses
+
+MACHINES_KEPT = 100
+CATALOG = "gen:catalog"
+
+
+def _key_generation(key_hash: str) -> str:
+    return f"gen:key:{key_hash}"
+
+
+def _token_generation(token_hash: str) -> str:
+    return f"gen:token:{token_hash}"
+
+
+def _workspace_generation(workspace_id) -> str:
+    return f"gen:workspace:{workspace_id}"
+
+
+# ---------------------------------------------------------------- license keys
+
+
+@dataclass
+class KeySnapshot:
+    license: License
+    machines: list[Activation] | None = None  # None: not read yet, or more than MACHINES_KEPT
+    many_machines: bool = False
+
+    def machine(self, *, fingerprint: str = "", activation_id: str = "") -> Activation | None:
+        """The named machine, if it is activated on this license."""
+        if not (fingerprint or activation_id):
+            return None
+        if self.machines is None:
+            machine = selectors.license_machine(
+                license=self.license, fingerprint=fingerprint, activation_id=activation_id
+            )
+        else:
+            field, value = ("fingerprint", fingerprint) if fingerprint else ("public_id", activation_id)
+            machine = next((m for m in self.machines if getattr(m, field) == value), None)
+        if machine is not None:
+            machine.license = self.license
+        return machine
+
+    def _read_machines(self) -> None:
+        machines = selectors.license_machines(license=self.license, limit=MACHINES_KEPT)
+        self.many_machines = len(machines) > MACHINES_KEPT
+        self.machines = None if self.many_machines else machines
+
+
+def key_snapshot(*, key: str, machines: bool = False) -> KeySnapshot | None:
+    """The license behind a (clean) key, from the snapshot when it is current; None: no such key.
+    `machines=True` when the caller will look up a machine, so a miss reads them too."""
+    cache = client_cache()
+    if cache is None:
+        license = selectors.license_by_key(key=key)
+        return KeySnapshot(license) if license is not None else None
+    key_hash = hash_key(key)
+    cache_key = cache.key("key", key_hash)
+    snapshot, generations = cache.snapshot_read(
+        cache_key, [cache.key(_key_generation(key_hash)), cache.key(CATALOG)]
+    )
+    needs_machines = (
+        machines and snapshot is not None and snapshot.machines is None and not snapshot.many_machines
+    )
+    if snapshot is not None and not needs_machines:
+        _lookup_counted(hit=True)
+        return snapshot
+    _lookup_counted(hit=False)
+    if snapshot is None:
+        license = selectors.license_by_key(key=key)
+        if license is None:
+            return None  # unknown keys are not cached: nothing would invalidate them when issued
+        snapshot = KeySnapshot(license)
+    if machines:
+        snapshot._read_machines()
+    cache.snapshot_write(cache_key, generations, snapshot)
+    return snapshot
+
+
+# ---------------------------------------------------------------- auth tokens
+
+
+@dataclass
+class TokenSnapshot:
+    token: AuthToken
+    licenses: list[License]
+    workspace_generation: bytes | None
+
+
+def token_snapshot(*, raw_token: str) -> TokenSnapshot:
+    """The live token behind a presented value and the licenses it runs under (best first), from the
+    snapshot when it is current. Raises TOKEN_INVALID (and the other token refusals) by the rules of
+    authtokens.selectors, which owns them: a live check runs on every read, since expiry is a clock."""
+    cache = client_cache()
+    if cache is None:
+        token = token_selectors.token_resolve(raw_token=raw_token)
+        return TokenSnapshot(token, token_licenses(token=token), None)
+    kind, digest = token_selectors.token_digest(raw_token)  # format and checksum first: a typo reads nothing
+    cache_key = cache.key("token", digest)
+    snapshot, generations = cache.snapshot_read(
+        cache_key, [cache.key(_token_generation(digest)), cache.key(CATALOG)]
+    )
+    if snapshot is not None:
+        # The token's workspace is only known now: its generation is the second round trip.
+        workspace_generation = cache.redis.get(cache.key(_workspace_generation(snapshot.token.workspace_id)))
+        if workspace_generation == snapshot.workspace_generation:
+            _lookup_counted(hit=True)
+            token_selectors.token_check_live(snapshot.token)
+            return snapshot
+    _lookup_counted(hit=False)
+    token = token_selectors.token_by_digest(kind, digest)
+    token_selectors.token_check_live(token)  # a dead token is not cached: nothing it could answer
+    workspace_generation = cache.redis.get(cache.key(_workspace_generation(token.workspace_id)))
+    snapshot = TokenSnapshot(token, token_licenses(token=token), workspace_generation)
+    cache.snapshot_write(cache_key, generations, snapshot)
+    return snapshot
+
+
+def _lookup_counted(*, hit: bool) -> None:
+    """The cache hit ratio for the metrics endpoint."""
+
+
+# ---------------------------------------------------------------- invalidation
+
+
+def _bump(*names: str) -> None:
+    cache = client_cache()
+    if cache is not None:
+        bump_on_commit(cache.key(name) for name in names)
+
+
+def licenses_changed(licenses) -> None:
+    """Snapshots holding these licenses are stale once the transaction commits."""
+    names = set()
+    for license in licenses:
+        names.add(_key_generation(license.key_hash))
+        if license.workspace_id is not None:
+            names.add(_workspace_generation(license.workspace_id))
+    _bump(*names)
+
+
+def license_key_retired(key_hash: str) -> None:
+    """A key that no longer names its license (re-keyed) must stop answering at once."""
+    _bump(_key_generation(key_hash))
+
+
+def workspaces_changed(workspace_ids) -> None:
+    _bump(*(_workspace_generation(workspace_id) for workspace_id in set(workspace_ids)))
+
+
+def _license_saved(sender, instance: License, **kwargs):
+    licenses_changed([instance])
+
+
+def _machine_saved(sender, instance: Activation, **kwargs):
+    if client_cache() is None:
+        return
+    if Activation.license.is_cached(instance):
+        key_hash = instance.license.key_hash
+    else:
+        key_hash = License.objects.filter(pk=instance.license_id).values_list("key_hash", flat=True).first()
+    if key_hash:
+        _bump(_key_generation(key_hash))
+
+
+def _catalog_saved(sender, instance, **kwargs):
+    _bump(CATALOG)
+
+
+def _token_saved(sender, instance: AuthToken, **kwargs):
+    _bump(_token_generation(instance.token_hash))
+
+
+def _membership_saved(sender, instance: Membership, **kwargs):
+    workspaces_changed([instance.workspace_id])
+
+
+def _workspace_saved(sender, instance: Workspace, **kwargs):
+    workspaces_changed([instance.pk])
+
+
+def _user_saved(sender, instance, update_fields=None, **kwargs):
+    if client_cache() is None or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return  # logging in changes nothing a snapshot holds
+    workspaces_changed(Membership.objects.filter(user_id=instance.pk).values_list("workspace_id", flat=True))
+
+
+def connect_receivers() -> None:
+    """Called from LicensingConfig.ready()."""
+    for model, receiver in (
+        (License, _license_saved),
+        (Activation, _machine_saved),
+        (Policy, _catalog_saved),
+        (Product, _catalog_saved),
+        (AuthToken, _token_saved),
+        (Membership, _membership_saved),
+        (Workspace, _workspace_saved),
+        (get_user_model(), _user_saved),
+    ):
+        for signal in (post_save, post_delete):
+            signal.connect(receiver, sender=model, dispatch_uid=f"licensing.snapshots.{receiver.__name__}")
