@@ -14,8 +14,9 @@ Without a shared cache every function here reads the database directly.
 **Invalidation follows the rows.** The receivers at the bottom bump the generations of whatever a
 saved or deleted License, Activation, Policy, Product, AuthToken, Membership, Workspace or User
 touches, once the transaction commits: every service, admin form and management command is covered,
-and none can forget. The writes that send no signal call `licenses_changed` / `license_key_retired`
-themselves (seat release, heartbeats, re-keying). Counters are not in any snapshot, so counting does
+and none can forget. A re-keyed license or a reset token also retires its old hash's snapshot. The
+writes that send no signal (seat release, heartbeats) call `licenses_changed` / `machines_changed`
+themselves. Counters are not in any snapshot, so counting does
 not invalidate.
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from accounts.models import Membership, Workspace
 from authtokens import selectors as token_selectors
@@ -146,6 +147,10 @@ def token_snapshot(*, raw_token: str) -> TokenSnapshot:
     token = token_selectors.token_by_digest(kind, digest)
     token_selectors.token_check_live(token)  # a dead token is not cached: nothing it could answer
     workspace_generation = cache.redis.get(cache.key(_workspace_generation(token.workspace_id)))
+    # Read the token again now that its workspace's generation is read: its member, user and
+    # workspace may have changed since the first read, which was only to learn the workspace.
+    token = token_selectors.token_by_digest(kind, digest)
+    token_selectors.token_check_live(token)
     snapshot = TokenSnapshot(token, token_licenses(token=token), workspace_generation)
     cache.snapshot_write(cache_key, generations, snapshot)
     return snapshot
@@ -174,9 +179,9 @@ def licenses_changed(licenses) -> None:
     _bump(*names)
 
 
-def license_key_retired(key_hash: str) -> None:
-    """A key that no longer names its license (re-keyed) must stop answering at once."""
-    _bump(_key_generation(key_hash))
+def machines_changed(license: License) -> None:
+    """A machine of this license changed: only the key's snapshot holds machines."""
+    _bump(_key_generation(license.key_hash))
 
 
 def workspaces_changed(workspace_ids) -> None:
@@ -187,15 +192,32 @@ def _license_saved(sender, instance: License, **kwargs):
     licenses_changed([instance])
 
 
+def _secret_replaced(model, field: str, generation):
+    """A pre_save receiver: when a row's secret hash changes (a re-keyed license, a reset token), the
+    old value must stop answering at once, so its snapshot's generation is bumped too."""
+
+    def receiver(sender, instance, update_fields=None, **kwargs):
+        if client_cache() is None or instance.pk is None:
+            return
+        if update_fields is not None and field not in update_fields:
+            return
+        old = model.objects.filter(pk=instance.pk).values_list(field, flat=True).first()
+        if old and old != getattr(instance, field):
+            _bump(generation(old))
+
+    receiver.__name__ = f"_{model.__name__.lower()}_{field}_replaced"
+    return receiver
+
+
 def _machine_saved(sender, instance: Activation, **kwargs):
     if client_cache() is None:
         return
     if Activation.license.is_cached(instance):
-        key_hash = instance.license.key_hash
-    else:
-        key_hash = License.objects.filter(pk=instance.license_id).values_list("key_hash", flat=True).first()
-    if key_hash:
-        _bump(_key_generation(key_hash))
+        license = instance.license
+    else:  # a bulk delete loads machines without their license
+        license = License.objects.only("key_hash").filter(pk=instance.license_id).first()
+    if license is not None:
+        machines_changed(license)
 
 
 def _catalog_saved(sender, instance, **kwargs):
@@ -234,3 +256,11 @@ def connect_receivers() -> None:
     ):
         for signal in (post_save, post_delete):
             signal.connect(receiver, sender=model, dispatch_uid=f"licensing.snapshots.{receiver.__name__}")
+    for model, field, generation in (
+        (License, "key_hash", _key_generation),
+        (AuthToken, "token_hash", _token_generation),
+    ):
+        receiver = _secret_replaced(model, field, generation)
+        pre_save.connect(
+            receiver, sender=model, weak=False, dispatch_uid=f"licensing.snapshots.{receiver.__name__}"
+        )

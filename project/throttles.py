@@ -40,26 +40,54 @@ class _Throttle(SimpleRateThrottle):
         ident = self.identity(request)
         return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def allow_request(self, request, view):
-        if self.rate is None:
-            return True
-        key = self.get_cache_key(request, view)
+    def window(self, request, view) -> tuple[str, int, float] | None:
+        """(key of the current window, its length, seconds left in it), or None: not limited."""
+        key = self.get_cache_key(request, view) if self.rate is not None else None
         if key is None:
-            return True
+            return None
         now = self.timer()
-        window = int(now // self.duration)
-        self.seconds_left = (window + 1) * self.duration - now
-        return _window_count(f"{key}:{window}", self.duration) <= self.num_requests
+        number = int(now // self.duration)
+        return f"{key}:{number}", self.duration, (number + 1) * self.duration - now
+
+    def allow_request(self, request, view):
+        waits = throttles_refused([self], request, view)
+        self.seconds_left = waits[0] if waits else None
+        return not waits
 
     def wait(self):
         return self.seconds_left
 
 
-def _window_count(key: str, seconds: int) -> int:
-    """Count one request in a fixed window and return the window's count so far."""
+def throttles_refused(throttles, request, view) -> list[float]:
+    """Count this request in the window of every throttle at once (one round trip with Redis); the
+    seconds to wait for each limit it exceeds."""
+    windows = [(throttle, window) for throttle in throttles if (window := throttle.window(request, view))]
+    counts = _window_counts([(key, seconds) for _, (key, seconds, _) in windows])
+    return [
+        left
+        for (throttle, (_, _, left)), count in zip(windows, counts, strict=True)
+        if count > throttle.num_requests
+    ]
+
+
+class WindowThrottling:
+    """For APIViews whose throttles are all ours: every limit in one round trip, not one each."""
+
+    def check_throttles(self, request):
+        waits = throttles_refused(self.get_throttles(), request, self)
+        if waits:
+            self.throttled(request, max(waits))
+
+
+def _window_counts(windows: list[tuple[str, int]]) -> list[int]:
+    """Count one request in each (key, seconds) fixed window; each window's count so far."""
     shared = client_cache()
-    if shared is not None:  # one round trip
-        return shared.window_counts([(shared.key(key), seconds)])[0]
+    if shared is not None:
+        return shared.window_counts([(shared.key(key), seconds) for key, seconds in windows])
+    return [_local_window_count(key, seconds) for key, seconds in windows]
+
+
+def _local_window_count(key: str, seconds: int) -> int:
     cache.add(key, 0, timeout=seconds)
     try:
         return cache.incr(key)

@@ -22,6 +22,7 @@ from project.throttles import (
     ClientIPThrottle,
     LicenseActivationThrottle,
     LicenseKeyThrottle,
+    WindowThrottling,
 )
 
 from .. import certificates, snapshots
@@ -56,7 +57,7 @@ def log_refusal(request, code: str, *, token=None) -> None:
     log_event(logger, "client.refused", **fields)
 
 
-class PublicClientView(APIView):
+class PublicClientView(WindowThrottling, APIView):
     """No session, no token: the request body carries the credential."""
 
     authentication_classes = []

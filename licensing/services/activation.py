@@ -325,7 +325,7 @@ def activation_heartbeat(*, activation_id) -> Activation:
         )
     activation.last_heartbeat_at = timezone.now()
     Activation.objects.filter(pk=activation.pk).update(last_heartbeat_at=activation.last_heartbeat_at)
-    snapshots.licenses_changed([activation.license])  # validate shows the machine's last heartbeat
+    snapshots.machines_changed(activation.license)  # validate shows the machine's last heartbeat
     return activation
 
 

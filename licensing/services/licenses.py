@@ -332,7 +332,6 @@ def license_rekey(
     license = _locked(license)
     _refuse_if_revoked(license, "re-keyed")
     plaintext = _new_key(license.policy)
-    snapshots.license_key_retired(license.key_hash)
     license.key_hash = hash_key(plaintext)
     license.key = None if license.policy.encrypted else plaintext
     license.key_suffix = key_suffix(plaintext)

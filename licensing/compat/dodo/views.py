@@ -21,7 +21,12 @@ from licensing.services import activation as client_services
 from licensing.services import dodo as dodo_services
 from licensing.services.licenses import UNSET
 from project.api.errors import exception_handler
-from project.throttles import ClientIPThrottle, LicenseActivationThrottle, LicenseKeyThrottle
+from project.throttles import (
+    ClientIPThrottle,
+    LicenseActivationThrottle,
+    LicenseKeyThrottle,
+    WindowThrottling,
+)
 
 from . import selectors
 from . import serializers as io
@@ -68,7 +73,7 @@ class DodoView(APIView):
         return serializer.validated_data
 
 
-class PublicView(DodoView):
+class PublicView(WindowThrottling, DodoView):
     authentication_classes = []  # the SDK's Authorization header is not a credential here
     permission_classes = [AllowAny]
     throttle_classes = [ClientIPThrottle, LicenseKeyThrottle]
