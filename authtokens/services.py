@@ -7,7 +7,6 @@ IssuedToken, returned to the caller that asked for it (create or rotate).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,11 +49,7 @@ def _new_secret(token: AuthToken) -> str:
     return plaintext
 
 
-def _clean_ip(ip: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address((ip or "").strip()))
-    except ValueError:
-        return None
+_clean_ip = usage.clean_ip
 
 
 def _log(
@@ -423,7 +418,7 @@ def token_record_use(*, token: AuthToken, ip: str | None) -> None:
     The token's use count, last use and last IP are read from the usage rows
     (selectors._with_usage), so nothing else needs writing.
     """
-    usage.record(token.pk, _clean_ip(ip))
+    usage.record(token, ip)
 
 
 # ---------------------------------------------------------------- e-mails

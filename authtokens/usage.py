@@ -9,6 +9,7 @@ authenticated request.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
@@ -19,7 +20,8 @@ from project.client_cache import client_cache
 
 from .models import TokenUsageDay
 
-USES = "token-uses"  # one hash: "n:<token id>:<day>" -> uses, "t:<token id>" -> "<Unix time> <ip>"
+USES = "token-uses"  # one hash: "n:<token hash>:<day>" -> uses, "t:<token hash>" -> "<Unix time> <ip>"
+FLUSH_BATCH = 1000
 
 
 def upsert(rows: list[tuple[int, date, int, datetime, str | None]]) -> None:
@@ -48,33 +50,43 @@ def upsert(rows: list[tuple[int, date, int, datetime, str | None]]) -> None:
         cursor.execute(sql, params)
 
 
-def record(token_id: int, ip: str | None) -> None:
+def clean_ip(ip: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((ip or "").strip()))
+    except ValueError:
+        return None
+
+
+def usage_count_commands(pipe, uses_key: str, token_hash: str, ip: str | None, now: datetime) -> None:
+    """Add the counting of one use of the token with this hash to a Redis pipeline."""
+    pipe.hincrby(uses_key, f"n:{token_hash}:{now.date().isoformat()}", 1)
+    pipe.hset(uses_key, f"t:{token_hash}", f"{now.timestamp()!r} {clean_ip(ip) or ''}")
+
+
+def record(token, ip: str | None) -> None:
+    ip = clean_ip(ip)
     now = timezone.now()
     cache = client_cache()
     if cache is None:
-        upsert([(token_id, now.date(), 1, now, ip)])
+        upsert([(token.pk, now.date(), 1, now, ip)])
         return
-    uses = cache.key("count", USES)
     with cache.pipeline() as pipe:
-        pipe.hincrby(uses, f"n:{token_id}:{now.date().isoformat()}", 1)
-        pipe.hset(uses, f"t:{token_id}", f"{now.timestamp()!r} {ip or ''}")
+        usage_count_commands(pipe, cache.key("count", USES), token.token_hash, ip, now)
 
 
-def _rows(fields: dict[str, str]) -> list[tuple[int, date, int, datetime, str | None]]:
+def _parse(
+    fields: dict[str, str],
+) -> tuple[dict[str, dict[date, int]], dict[str, tuple[datetime, str | None]]]:
     counts, last = defaultdict(dict), {}
     for field, value in fields.items():
         kind, _, rest = field.partition(":")
         if kind == "n":
-            token_id, day = rest.split(":")
-            counts[int(token_id)][date.fromisoformat(day)] = int(value)
+            token_hash, day = rest.split(":")
+            counts[token_hash][date.fromisoformat(day)] = int(value)
         elif kind == "t":
             at, _, ip = value.partition(" ")
-            last[int(rest)] = (datetime.fromtimestamp(float(at), tz=UTC), ip or None)
-    rows = []
-    for token_id, days in counts.items():
-        at, ip = last.get(token_id, (timezone.now(), None))
-        rows += [(token_id, day, uses, at, ip) for day, uses in sorted(days.items())]
-    return rows
+            last[rest] = (datetime.fromtimestamp(float(at), tz=UTC), ip or None)
+    return counts, last
 
 
 def flush() -> int:
@@ -86,9 +98,16 @@ def flush() -> int:
 
     flushed = 0
     for fields in cache.counts_take(USES):
-        rows = _rows(fields)
-        with transaction.atomic():
-            live = set(AuthToken.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", flat=True))
-            upsert([row for row in rows if row[0] in live])  # a token deleted since is not counted
-        flushed += len(live)
+        counts, last = _parse(fields)
+        hashes = sorted(counts)
+        for start in range(0, len(hashes), FLUSH_BATCH):
+            batch = hashes[start : start + FLUSH_BATCH]
+            ids = dict(AuthToken.objects.filter(token_hash__in=batch).values_list("token_hash", "pk"))
+            rows = []
+            for token_hash, token_id in ids.items():  # a hash that names no token is dropped
+                at, ip = last.get(token_hash, (timezone.now(), None))
+                rows += [(token_id, day, uses, at, ip) for day, uses in sorted(counts[token_hash].items())]
+            with transaction.atomic():
+                upsert(rows)
+            flushed += len(ids)
     return flushed

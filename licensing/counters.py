@@ -1,10 +1,11 @@
 """How often, and when last, each license was validated: the dashboard's figures and its chart.
 
-With the shared client cache (project/client_cache.py), a validation is counted in Redis, in the
-request's one write round trip, and `validation_counts_flush` (a periodic job, every minute: see
-project/schedule.py) adds what is pending to the database: the dashboard's counts lag by up to a
-minute, and a flush that fails leaves its counts in Redis for the next one. Without the shared cache
-(the embedded default) the request writes them itself.
+With the shared client cache (project/client_cache.py), a validation is counted in Redis in the same
+round trip that reads the key's snapshot (`validation_count_commands`), under the key's hash, and
+`validation_counts_flush` (a periodic job, every minute: see project/schedule.py) adds what is
+pending to the database. The dashboard's counts lag by up to a minute; a flush that fails leaves its
+counts in Redis for the next one; counts of a hash that names no license (a mistyped key) are
+dropped there. Without the shared cache (the embedded default) the request writes them itself.
 """
 
 from __future__ import annotations
@@ -20,26 +21,27 @@ from project.client_cache import client_cache
 
 from .models import License, LicenseValidationDay
 
-VALIDATIONS = "validations"  # one hash: "n:<license id>:<day>" -> count, "t:<license id>" -> Unix time
+VALIDATIONS = "validations"  # one hash: "n:<key hash>:<day>" -> count, "t:<key hash>" -> Unix time
+FLUSH_BATCH = 1000
+
+
+def validation_count_commands(pipe, counts_key: str, key_hash: str, now: datetime) -> None:
+    """Add the counting of one validation of the key with this hash to a Redis pipeline."""
+    pipe.hincrby(counts_key, f"n:{key_hash}:{timezone.localdate(now).isoformat()}", 1)
+    pipe.hset(counts_key, f"t:{key_hash}", repr(now.timestamp()))
 
 
 def validation_counted(license: License, now: datetime) -> None:
-    """Count one validation of `license` at `now`."""
+    """Count one validation of `license` at `now` (when the snapshot read did not count it)."""
     cache = client_cache()
     if cache is None:
-        _write_now(license, now)
+        License.objects.filter(pk=license.pk).update(
+            validation_count=F("validation_count") + 1, last_validated_at=now
+        )
+        _days_add({(license.pk, timezone.localdate(now)): 1})
         return
-    counts = cache.key("count", VALIDATIONS)
     with cache.pipeline() as pipe:
-        pipe.hincrby(counts, f"n:{license.pk}:{timezone.localdate(now).isoformat()}", 1)
-        pipe.hset(counts, f"t:{license.pk}", repr(now.timestamp()))
-
-
-def _write_now(license: License, now: datetime) -> None:
-    License.objects.filter(pk=license.pk).update(
-        validation_count=F("validation_count") + 1, last_validated_at=now
-    )
-    _days_add({(license.pk, timezone.localdate(now)): 1})
+        validation_count_commands(pipe, cache.key("count", VALIDATIONS), license.key_hash, now)
 
 
 def _days_add(counts: dict[tuple[int, date], int]) -> None:
@@ -67,40 +69,49 @@ def validation_counts_flush() -> int:
         return 0
     flushed = 0
     for fields in cache.counts_take(VALIDATIONS):
-        with transaction.atomic():
-            flushed += _apply(fields)
+        counts, last = _parse(fields)
+        hashes = sorted(set(last) | {key_hash for key_hash, _day in counts})
+        for start in range(0, len(hashes), FLUSH_BATCH):
+            batch = set(hashes[start : start + FLUSH_BATCH])
+            with transaction.atomic():
+                flushed += _apply(
+                    {key: n for key, n in counts.items() if key[0] in batch},
+                    {key_hash: at for key_hash, at in last.items() if key_hash in batch},
+                )
     return flushed
 
 
-def _parse(fields: dict[str, str]) -> tuple[dict[tuple[int, date], int], dict[int, datetime]]:
+def _parse(fields: dict[str, str]) -> tuple[dict[tuple[str, date], int], dict[str, datetime]]:
     counts, last = {}, {}
     for field, value in fields.items():
         kind, _, rest = field.partition(":")
         if kind == "n":
-            license_id, day = rest.split(":")
-            counts[(int(license_id), date.fromisoformat(day))] = int(value)
+            key_hash, day = rest.split(":")
+            counts[(key_hash, date.fromisoformat(day))] = int(value)
         elif kind == "t":
-            last[int(rest)] = datetime.fromtimestamp(float(value), tz=UTC)
+            last[rest] = datetime.fromtimestamp(float(value), tz=UTC)
     return counts, last
 
 
-def _apply(fields: dict[str, str]) -> int:
-    counts, last = _parse(fields)
-    per_license = defaultdict(int)
-    for (license_id, _day), count in counts.items():
-        per_license[license_id] += count
+def _apply(counts: dict[tuple[str, date], int], last: dict[str, datetime]) -> int:
+    """Add one batch of counts (by key hash) to the licenses that have those keys, under row locks."""
+    per_key = defaultdict(int)
+    for (key_hash, _day), count in counts.items():
+        per_key[key_hash] += count
     licenses = list(
         License.objects.select_for_update()
-        .filter(pk__in=sorted(set(per_license) | set(last)))
-        .only("pk", "validation_count", "last_validated_at")
+        .filter(key_hash__in=sorted(set(per_key) | set(last)))
+        .only("pk", "key_hash", "validation_count", "last_validated_at")
         .order_by("pk")
     )
-    for license in licenses:  # a license deleted since is simply not counted
-        license.validation_count += per_license.get(license.pk, 0)
-        seen = last.get(license.pk)
+    for license in licenses:
+        license.validation_count += per_key.get(license.key_hash, 0)
+        seen = last.get(license.key_hash)
         if seen is not None and (license.last_validated_at is None or seen > license.last_validated_at):
             license.last_validated_at = seen
     License.objects.bulk_update(licenses, ["validation_count", "last_validated_at"], batch_size=500)
-    kept = {license.pk for license in licenses}
-    _days_add({(license_id, day): n for (license_id, day), n in counts.items() if license_id in kept})
-    return sum(per_license[license_id] for license_id in kept)
+    license_ids = {license.key_hash: license.pk for license in licenses}
+    _days_add(
+        {(license_ids[key_hash], day): n for (key_hash, day), n in counts.items() if key_hash in license_ids}
+    )
+    return sum(per_key[key_hash] for key_hash in license_ids)

@@ -23,15 +23,21 @@ not invalidate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from authtokens import selectors as token_selectors
+from authtokens import services as token_services
+from authtokens import usage
 from authtokens.models import AuthToken
 from project.client_cache import bump_on_commit, client_cache
 
+from . import counters
 from .keys import hash_key
 from .models import Activation, License, Policy, Product
 from .selectors import activation as selectors
@@ -83,17 +89,26 @@ class KeySnapshot:
         self.machines = None if self.many_machines else machines
 
 
-def key_snapshot(*, key: str, machines: bool = False) -> KeySnapshot | None:
+def key_snapshot(*, key: str, machines: bool = False, count_at: datetime | None = None) -> KeySnapshot | None:
     """The license behind a (clean) key, from the snapshot when it is current; None: no such key.
-    `machines=True` when the caller will look up a machine, so a miss reads them too."""
+    `machines=True` when the caller will look up a machine, so a miss reads them too. With
+    `count_at`, a validation at that time is counted, in the read's own round trip."""
     cache = client_cache()
     if cache is None:
         license = selectors.license_by_key(key=key)
+        if license is not None and count_at is not None:
+            counters.validation_counted(license, count_at)
         return KeySnapshot(license) if license is not None else None
     key_hash = hash_key(key)
     cache_key = cache.key("key", key_hash)
+    count = None
+    if count_at is not None:
+        counts_key = cache.key("count", counters.VALIDATIONS)
+        count = partial(
+            counters.validation_count_commands, counts_key=counts_key, key_hash=key_hash, now=count_at
+        )
     snapshot, generations = cache.snapshot_read(
-        cache_key, [cache.key(_key_generation(key_hash)), cache.key(CATALOG)]
+        cache_key, [cache.key(_key_generation(key_hash)), cache.key(CATALOG)], also=count
     )
     needs_machines = (
         machines and snapshot is not None and snapshot.machines is None and not snapshot.many_machines
@@ -123,13 +138,15 @@ class TokenSnapshot:
     workspace_generation: bytes | None
 
 
-def token_snapshot(*, raw_token: str) -> TokenSnapshot:
+def token_snapshot(*, raw_token: str, ip: str | None) -> TokenSnapshot:
     """The live token behind a presented value and the licenses it runs under (best first), from the
-    snapshot when it is current. Raises TOKEN_INVALID (and the other token refusals) by the rules of
-    authtokens.selectors, which owns them: a live check runs on every read, since expiry is a clock."""
+    snapshot when it is current; the use (from `ip`) is counted. Raises TOKEN_INVALID (and the other
+    token refusals) by the rules of authtokens.selectors, which owns them: the live check runs on
+    every read, since expiry is a clock."""
     cache = client_cache()
     if cache is None:
         token = token_selectors.token_resolve(raw_token=raw_token)
+        token_services.token_record_use(token=token, ip=ip)
         return TokenSnapshot(token, token_licenses(token=token), None)
     kind, digest = token_selectors.token_digest(raw_token)  # format and checksum first: a typo reads nothing
     cache_key = cache.key("token", digest)
@@ -137,18 +154,22 @@ def token_snapshot(*, raw_token: str) -> TokenSnapshot:
         cache_key, [cache.key(_token_generation(digest)), cache.key(CATALOG)]
     )
     if snapshot is not None:
-        # The token's workspace is only known now: its generation is the second round trip.
-        workspace_generation = cache.redis.get(cache.key(_workspace_generation(snapshot.token.workspace_id)))
-        if workspace_generation == snapshot.workspace_generation:
+        token_selectors.token_check_live(snapshot.token)
+        # The workspace is only known now: its generation is the second round trip, with the count.
+        pipe = cache.redis.pipeline(transaction=False)
+        pipe.get(cache.key(_workspace_generation(snapshot.token.workspace_id)))
+        usage.usage_count_commands(pipe, cache.key("count", usage.USES), digest, ip, timezone.now())
+        if pipe.execute()[0] == snapshot.workspace_generation:
             _lookup_counted(hit=True)
-            token_selectors.token_check_live(snapshot.token)
             return snapshot
     _lookup_counted(hit=False)
-    token = token_selectors.token_by_digest(kind, digest)
+    token = token_selectors.token_by_digest(kind, digest)  # to learn its workspace
     token_selectors.token_check_live(token)  # a dead token is not cached: nothing it could answer
+    if snapshot is None:  # not counted yet
+        token_services.token_record_use(token=token, ip=ip)
     workspace_generation = cache.redis.get(cache.key(_workspace_generation(token.workspace_id)))
     # Read the token again now that its workspace's generation is read: its member, user and
-    # workspace may have changed since the first read, which was only to learn the workspace.
+    # workspace may have changed since the first read.
     token = token_selectors.token_by_digest(kind, digest)
     token_selectors.token_check_live(token)
     snapshot = TokenSnapshot(token, token_licenses(token=token), workspace_generation)

@@ -51,10 +51,15 @@ class ClientCache:
 
     # ------------------------------------------------------------ snapshots
 
-    def snapshot_read(self, key: str, generations: list[str]) -> tuple[object | None, tuple]:
+    def snapshot_read(self, key: str, generations: list[str], also=None) -> tuple[object | None, tuple]:
         """(payload, current generations) in one round trip; the payload is None when the snapshot is
-        missing or was stored under other generations."""
-        raw, *current = self.redis.mget([key, *generations])
+        missing or was stored under other generations. `also(pipeline)` may add commands (counts) to
+        the same round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.mget([key, *generations])
+        if also is not None:
+            also(pipe)
+        raw, *current = pipe.execute()[0]
         current = tuple(current)
         if raw is None:
             return None, current

@@ -124,7 +124,10 @@ class ClientLicenseOutput(serializers.Serializer):
     name = serializers.CharField()
     key_suffix = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    max_activations = serializers.IntegerField(source="policy.max_activations", allow_null=True)
+    max_activations = serializers.IntegerField(
+        allow_null=True,
+        help_text="Machines this license may run on (its own limit, else its plan's); null: no limit.",
+    )
     heartbeat_interval_seconds = serializers.SerializerMethodField()
     metadata = serializers.JSONField()
 
@@ -262,7 +265,7 @@ def license_data(license) -> dict:
         "name": license.name,
         "key_suffix": license.key_suffix,
         "expires_at": _datetime(license.expires_at),
-        "max_activations": policy.max_activations,
+        "max_activations": license.max_activations,
         "heartbeat_interval_seconds": int(interval.total_seconds()) if interval is not None else None,
         "metadata": license.metadata,
     }

@@ -13,7 +13,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from authtokens import services as token_services
 from authtokens.api.authentication import client_ip, deprecation_headers, parse_bearer
 from project.errors import DomainError, ErrorKind
 from project.logs import key_last4, log_event
@@ -190,9 +189,8 @@ class TokenClientView(PublicClientView):
                 "find it on your workspace's Auth tokens page.",
                 kind=ErrorKind.UNAUTHENTICATED,
             )
-        snapshot = snapshots.token_snapshot(raw_token=raw)
+        snapshot = snapshots.token_snapshot(raw_token=raw, ip=client_ip(request))
         self.token, self.token_licenses = snapshot.token, snapshot.licenses
-        token_services.token_record_use(token=self.token, ip=client_ip(request))
 
     def finalize_response(self, request, response, *args, **kwargs):
         token = getattr(self, "token", None)

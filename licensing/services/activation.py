@@ -33,7 +33,7 @@ from project.client_cache import client_cache
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 from webhooks import events
 
-from .. import certificates, counters, snapshots
+from .. import certificates, snapshots
 from ..keys import KEY_MAX_LENGTH, normalize_key, public_id
 from ..models import Activation, License, LicenseStatus
 from ..selectors import activation as selectors
@@ -173,12 +173,13 @@ def license_key_validate(*, key, fingerprint=None, activation_id=None, product=N
     activation_id = _clean_text(activation_id, field="activation_id", max_length=32, label="activation id")
     product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH)
 
-    snapshot = snapshots.key_snapshot(key=key, machines=bool(fingerprint or activation_id))
+    snapshot = snapshots.key_snapshot(
+        key=key, machines=bool(fingerprint or activation_id), count_at=timezone.now()
+    )
     if snapshot is None:
         return ValidationResult(False, "NOT_FOUND", VALIDATION_MESSAGES["NOT_FOUND"])
     license = snapshot.license
     activation = snapshot.machine(fingerprint=fingerprint, activation_id=activation_id)
-    counters.validation_counted(license, timezone.now())
     code, message = _validation_code(
         license, activation, product=product, machine_named=bool(fingerprint or activation_id)
     )

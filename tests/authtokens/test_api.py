@@ -273,7 +273,7 @@ def test_the_ci_token_list_shows_usage_only_with_view_usage(
     from authtokens import usage
 
     issued = ci_token("deploy")
-    usage.record(issued.token.pk, "203.0.113.7")
+    usage.record(issued.token, "203.0.113.7")
     reader = make_member(workspace, email="reader@acme.test", view_usage=True)
 
     [hidden] = client_for(member).get(ci_url()).json()["results"]

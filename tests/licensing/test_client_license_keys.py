@@ -457,3 +457,10 @@ def test_the_license_snapshot_holds_no_key_and_no_password(product, member):
     )
     assert copy.license.assignee.user.email == member.user.email
     assert license_by_key(key="KW-NOT-A-KEY") is None
+
+
+def test_the_answer_shows_the_limit_that_holds_the_license_s_own_before_its_plan_s(api_client, license):
+    """Dodo's API can give one license a limit of its own: activation enforces it, so the answer says it."""
+    License.objects.filter(pk=license.pk).update(activation_limit=10)
+    body = post(api_client, VALIDATE, {"key": license.plaintext_key}).json()
+    assert (license.policy.max_activations, body["license"]["max_activations"]) == (2, 10)
