@@ -35,7 +35,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 NO_LIMIT = "1000000/min"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hot_redis():
     import redis
 
@@ -54,7 +54,7 @@ def hot_redis():
     client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hot_database_url(django_db_modify_db_settings, tmp_path_factory):
     """The URL of a migrated-later, empty database that subprocesses can open."""
     from django.conf import settings
@@ -170,7 +170,7 @@ class HotPath:
         assert not wrong, f"expected {expected!r} on both servers; got {wrong}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hot(hot_redis, hot_database_url, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hotpath")
     env = production_env(

@@ -15,7 +15,17 @@ PASSWORD = "hot-path-staff-pw-1"  # the staff user's, for the Django admin log-i
 PRODUCT = "hotpath"
 LIMIT = 5
 # One member with one seat (and a developer token) per scenario; "limit-key" is a key without one.
-SEATED = ["suspend", "revoke", "unassign", "machine", "license-edit", "rotate", "remove", "limit-token"]
+SEATED = [
+    "suspend",
+    "dodo",
+    "revoke",
+    "unassign",
+    "machine",
+    "license-edit",
+    "rotate",
+    "remove",
+    "limit-token",
+]
 
 
 def main() -> dict:
@@ -77,6 +87,7 @@ def main() -> dict:
         "product": PRODUCT,
         "limit": LIMIT,
         "policy": changing_policy.pk,
+        "seat_policy": policy.pk,
         "staff_email": staff.email,
         "staff_password": PASSWORD,
         "vendor_key": vendor_key.plaintext,

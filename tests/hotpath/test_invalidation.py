@@ -14,8 +14,10 @@ the contract the cached hot path must keep.
 import html.parser
 import http.cookiejar
 import re
+import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
 A, B = 0, 1
 
@@ -52,6 +54,32 @@ def test_suspend_is_refused_everywhere_and_reinstate_restores(hot):
     status, body = hot.staff(b, "POST", f"licenses/{seat['license']}/reinstate/")
     assert (status, body["status"]) == (200, "active")
     hot.everywhere(answers, ("VALID", "VALID", (200, None), "active"))
+
+
+def test_disabling_through_the_dodo_api_is_refused_everywhere(hot):
+    """Dodo's merchant API (a vendor API key) is another door to a license's status."""
+    seat, fp = hot.seats["dodo"], "dodo-laptop"
+    a, b = hot.servers
+    assert hot.token_activate(a, seat["token"], fp)[0] == 201
+
+    def answers(server):
+        return (
+            code(hot.validate(server, seat["key"], fingerprint=fp)),
+            status_code(hot.token_activate(server, seat["token"], fp)),
+            hot.client_info(server, seat["token"])[1]["license_status"],
+        )
+
+    def dodo_update(server, **changes):
+        path = f"/compat/dodo/license_keys/{seat['license']}"
+        status, body = hot.call(server, "PATCH", path, changes, token=hot.data["vendor_key"])
+        assert status == 200, body
+        return body
+
+    hot.everywhere(answers, ("VALID", (200, None), "active"))
+    assert dodo_update(b, disabled=True)["status"] == "disabled"
+    hot.everywhere(answers, ("SUSPENDED", (422, "LICENSE_SUSPENDED"), "suspended"))
+    assert dodo_update(a, disabled=False)["status"] == "active"
+    hot.everywhere(answers, ("VALID", (200, None), "active"))
 
 
 def test_revoke_is_refused_everywhere(hot):
@@ -315,3 +343,40 @@ def test_removed_member_loses_token_and_seat_everywhere(hot):
     hot.everywhere(answers, (refused, refused, "NOT_ACTIVATED", "VALID"))
     status, body = hot.workspace(a, "GET", f"licenses/{seat['license']}/")
     assert (status, body["assignee"], body["activations"]) == (200, None, [])
+
+
+def test_expiry_needs_no_change_to_show_everywhere(hot):
+    """Nothing invalidates a snapshot when a license or a CI token simply reaches its expiry: the
+    answer must still change at that moment, not up to a TTL later."""
+    a, b = hot.servers
+    expires = datetime.now(UTC) + timedelta(seconds=5)
+    status, license = hot.staff(
+        a,
+        "POST",
+        "licenses/",
+        {
+            "policy": hot.data["seat_policy"],
+            "workspace": hot.data["workspace"],
+            "expires_at": expires.isoformat(),
+        },
+    )
+    assert status == 201, license
+    status, ci = hot.workspace(
+        b, "POST", "auth-tokens/ci/", {"name": "short-lived", "expires_at": expires.isoformat()}
+    )
+    assert status == 201, ci
+    assert hot.key_activate(b, license["key"], "expiring-laptop")[0] == 201
+
+    def answers(server):
+        return (
+            code(hot.validate(server, license["key"], fingerprint="expiring-laptop")),
+            status_code(hot.client_info(server, ci["token"])),
+        )
+
+    hot.everywhere(answers, ("VALID", (200, None)))
+    left = (expires - datetime.now(UTC)).total_seconds()
+    assert left > 0, (
+        f"the warm-up ended {-left:.1f} s after the expiry: the machine is too loaded for this test"
+    )
+    time.sleep(left + 0.2)
+    hot.everywhere(answers, ("EXPIRED", (401, "TOKEN_INVALID")))
