@@ -21,7 +21,7 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -199,10 +199,14 @@ def hot(hot_redis, hot_database_url, tmp_path_factory):
     )
     assert seeded.returncode == 0, seeded.stderr
     data = json.loads(seeded.stdout.strip().splitlines()[-1])
-    with ExitStack() as stack:
-        servers = tuple(
-            stack.enter_context(gunicorn(env, cwd=workdir, workers=2, log_name=f"server-{name}.log"))
-            for name in ("a", "b")
-        )
-        assert servers[0] != servers[1]
+    # Both servers start, and later stop, at the same time: a gunicorn master takes seconds for each.
+    managers = [gunicorn(env, cwd=workdir, workers=2, log_name=f"server-{name}.log") for name in ("a", "b")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        starts = [pool.submit(manager.__enter__) for manager in managers]
+    running = [manager for manager, start in zip(managers, starts, strict=True) if start.exception() is None]
+    try:
+        servers = tuple(start.result() for start in starts)  # the first start-up failure, with its log
         yield HotPath(servers=servers, data=data, logs=workdir)
+    finally:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda manager: manager.__exit__(None, None, None), running))
