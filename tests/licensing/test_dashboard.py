@@ -94,6 +94,25 @@ def test_detail_shows_key_activations_and_chart(web, admin, seat):
     assert "12 in 30 days" in page
 
 
+def test_detail_says_how_fresh_the_counts_are_when_they_are_buffered(web, admin, seat, settings):
+    page = web(admin).get(f"{W}/licenses/{seat.public_id}/").content.decode()
+    assert 'data-testid="counts-freshness"' not in page  # written at once without Redis
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    page = web(admin).get(f"{W}/licenses/{seat.public_id}/").content.decode()
+    assert "up to a minute behind" in page
+
+
+def test_detail_shows_the_license_s_own_machine_limit(web, admin, seat):
+    type(seat).objects.filter(pk=seat.pk).update(activation_limit=9)
+    assert "of 9" in web(admin).get(f"{W}/licenses/{seat.public_id}/").content.decode()
+
+
 def test_detail_of_an_encrypted_license_shows_only_the_suffix(web, admin, workspace):
     license = LicenseFactory(workspace=workspace, policy=PolicyFactory(encrypted=True))
     page = web(admin).get(f"{W}/licenses/{license.public_id}/").content.decode()
