@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 from django.conf import settings
-from django.core.checks import Error, register, run_checks
+from django.core.checks import Error, Warning, register, run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 # Mail backends that never deliver: fine in development, a silent loss in production.
@@ -50,6 +50,22 @@ def check_cache_library(app_configs=None, **kwargs):
             hint="Reinstall Keyward (`pip install -e .` in the checkout installs `redis`), "
             "or set CACHE_URL=locmemcache:// for a single process.",
             id="keyward.E002",
+        )
+    ]
+
+
+@register("keyward", deploy=True)
+def check_cache_shared(app_configs=None, **kwargs):
+    """A production server runs several processes (web workers, the task worker): a local-memory
+    cache is one per process, so it can hold no client-API snapshot and no shared rate limit."""
+    if settings.DEBUG or "locmem" not in settings.CACHES["default"]["BACKEND"]:
+        return []
+    return [
+        Warning(
+            "CACHE_URL is local memory: every client-API request reads the database, and rate limits "
+            "count per process, so N web workers allow N times each limit.",
+            hint="Set CACHE_URL=redis://127.0.0.1:6379/1 (README, The client API's shared cache).",
+            id="keyward.W001",
         )
     ]
 

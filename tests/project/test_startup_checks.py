@@ -123,3 +123,14 @@ def test_seed_demo_still_seeds_in_development(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert User.objects.filter(email="staff@keyward.test", is_superuser=True).exists()
+
+
+def test_a_local_memory_cache_with_debug_off_warns_but_starts(production):
+    from project.checks import check_cache_shared
+
+    warnings = check_cache_shared()
+    assert [w.id for w in warnings] == ["keyward.W001"] and "CACHE_URL=redis://" in warnings[0].hint
+    refuse_to_start_wrong()  # a warning: a single process may run this way
+
+    production.DEBUG = True
+    assert check_cache_shared() == []
