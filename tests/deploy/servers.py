@@ -52,13 +52,13 @@ def manage(env: dict, *args: str, cwd: Path) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict, *, cwd: Path, port: int | None = None):
+def gunicorn(env: dict, *, cwd: Path, port: int | None = None, workers: int = 1):
     """Yields the base URL once /healthz answers; stops gunicorn afterwards."""
     port = port or free_port()
     log = open(cwd / "gunicorn.log", "w+")
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py")]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", "1", "project.wsgi"],
+        + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "project.wsgi"],
         env=env,
         cwd=cwd,
         stdout=log,
