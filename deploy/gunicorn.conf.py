@@ -21,7 +21,7 @@ access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss id=%({x-r
 def on_starting(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)  # /run/keyward stays 0755 for a Unix socket
         for name in os.listdir(directory):
             if name.endswith(".db"):
                 os.remove(os.path.join(directory, name))
