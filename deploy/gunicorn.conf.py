@@ -13,3 +13,22 @@ forwarded_allow_ips = "127.0.0.1,::1"
 # Access log to stdout (journald): X-Forwarded-For, request, status, bytes, seconds, request id.
 accesslog = "-"
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss id=%({x-request-id}o)s'
+
+
+# Prometheus multiprocess mode (project/metrics.py): with PROMETHEUS_MULTIPROC_DIR set (the systemd unit
+# sets it), every worker keeps its metric values in files there and GET /metrics sums them. The files
+# of a previous run would be counted again, so gunicorn empties the directory when it starts.
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, mode=0o700, exist_ok=True)  # /run/keyward stays 0755 for a Unix socket
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

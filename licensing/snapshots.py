@@ -35,6 +35,7 @@ from authtokens import selectors as token_selectors
 from authtokens import services as token_services
 from authtokens import usage
 from authtokens.models import AuthToken
+from project import metrics
 from project.client_cache import bump_on_commit, client_cache
 
 from . import counters
@@ -178,7 +179,7 @@ def token_snapshot(*, raw_token: str, ip: str | None) -> TokenSnapshot:
 
 
 def _lookup_counted(*, hit: bool) -> None:
-    """The cache hit ratio for the metrics endpoint."""
+    metrics.client_cache_lookup(hit)  # the hit ratio on /metrics
 
 
 # ---------------------------------------------------------------- invalidation

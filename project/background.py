@@ -26,3 +26,11 @@ def enqueue_later(task: Task, *, delay_seconds: float, **kwargs) -> None:
     if task.get_backend().supports_defer and delay_seconds > 0:
         task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
     task.enqueue(**kwargs)
+
+
+def task_backlog() -> int:
+    """Staff-level, for GET /metrics: queued tasks whose time has come and that no worker has taken
+    yet (django-tasks-db's own `ready()`, served by its partial index on READY rows)."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.ready().count()

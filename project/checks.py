@@ -86,6 +86,27 @@ def check_mail_delivered(app_configs=None, **kwargs):
     ]
 
 
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
+@register("keyward", deploy=True)
+def check_metrics_token_long(app_configs=None, **kwargs):
+    """GET /metrics is not rate-limited (a scraper must never be throttled), so only the token's length
+    stops someone guessing it."""
+    token = settings.METRICS_TOKEN
+    if not token or len(token) >= METRICS_TOKEN_MIN_LENGTH:
+        return []
+    return [
+        Error(
+            f"METRICS_TOKEN has {len(token)} characters; /metrics is not rate-limited, so a short token "
+            "can be guessed.",
+            hint=f"Use at least {METRICS_TOKEN_MIN_LENGTH} random characters: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'; or leave it empty (no /metrics).",
+            id="keyward.E004",
+        )
+    ]
+
+
 def refuse_to_start_wrong() -> None:
     """Called by wsgi.py/asgi.py: with DEBUG off, any error-level check stops the server from starting."""
     if settings.DEBUG:

@@ -51,8 +51,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "project.metrics.ClientLatencyMiddleware",  # first: client request latency through the whole stack
     "project.middleware.RequestIdMiddleware",  # X-Request-ID, and the id in JSON 500s
     "project.health.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect and host checks
+    "project.metrics.MetricsEndpointMiddleware",  # GET /metrics with METRICS_TOKEN, else the usual 404
     "project.middleware.ClientAddressMiddleware",  # the caller's IP for the security log
     "project.middleware.HostileInputMiddleware",  # NUL in the query string: 400; oversized API bodies: 413
     "django.middleware.security.SecurityMiddleware",
@@ -291,6 +293,10 @@ PARAMETER_KEYS_FILE = env.path("PARAMETER_KEYS_FILE", default=BASE_DIR / "parame
 # Key rotation: former SIGNING_KEY values (or their public PEMs), comma-separated. Their public keys stay
 # in GET /api/v1/client/public-key so certificates they signed keep verifying offline until they expire.
 SIGNING_KEYS_PREVIOUS = env.list("SIGNING_KEYS_PREVIOUS", default=[])
+
+# GET /metrics (Prometheus, project/metrics.py) answers only `Authorization: Bearer <METRICS_TOKEN>`;
+# empty (the default): /metrics is a 404 like any unknown path.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Checks an operator has decided about, e.g. security.W021 (HSTS preload not opted into).
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])

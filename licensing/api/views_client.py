@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from authtokens.api.authentication import client_ip, deprecation_headers, parse_bearer
 from project.errors import DomainError, ErrorKind
 from project.logs import key_last4, log_event
+from project.metrics import validation_counted
 from project.throttles import (
     AuthTokenThrottle,
     ClientIPThrottle,
@@ -88,6 +89,7 @@ class LicenseValidateView(PublicClientView):
             activation_id=data.get("activation_id") or None,
             product=data.get("product") or None,
         )
+        validation_counted(result.code)
         if not result.valid:
             log_refusal(request, result.code)
         return Response(s.validation_data(result))

@@ -37,6 +37,7 @@ services._membership_create(user=colleague, workspace=workspace, role="member")
 print(tokens.developer_token_rotate(actor=owner.memberships.get(workspace=workspace)).plaintext)
 """
 MEMBERS = "/api/v1/workspaces/proxy/members/?page_size=1"  # two members: page 1 links to page 2
+METRICS_TOKEN = "nginx-test-metrics-token-0123456789"
 LAST_IP = "from authtokens.models import TokenUsageDay; print(TokenUsageDay.objects.get().last_used_ip)"
 
 
@@ -106,6 +107,7 @@ def stack(tmp_path_factory):
         SECURE_SSL_REDIRECT="true",
         SESSION_COOKIE_SECURE="true",
         CSRF_COOKIE_SECURE="true",
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     manage(env, "migrate", "--noinput", cwd=directory)
     # The setup's own mails (if any) go to its output; only the server needs real mail settings.
@@ -136,6 +138,7 @@ def stack(tmp_path_factory):
                 "cert": cert,
                 "http_port": http_port,
                 "https_port": https_port,
+                "upstream_port": upstream_port,
             }
         finally:
             nginx.terminate()
@@ -215,3 +218,17 @@ def test_health_probes_pass_through_the_proxy(stack):
     status, _, body = https_request(stack, "GET", "/readyz")
 
     assert status == 200 and json.loads(body)["status"] == "ready"
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics?format=x", "//metrics", "/%6Detrics"])
+def test_the_public_site_does_not_pass_metrics_on(stack, path):
+    """/metrics is for Prometheus on the private network: nginx refuses it even with the right token,
+    which gunicorn itself (loopback) accepts."""
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    status, _, body = https_request(stack, "GET", path, headers=bearer)
+    direct = http.client.HTTPConnection("127.0.0.1", stack["upstream_port"], timeout=20)
+    direct.request("GET", "/metrics", headers=bearer)
+    upstream = direct.getresponse()
+
+    assert status == 404 and b"keyward_" not in body
+    assert upstream.status == 200 and b"keyward_license_validations" in upstream.read()

@@ -77,6 +77,22 @@ def test_mail_that_never_leaves_fails_with_debug_off(production, backend):
         deploy_check()
 
 
+def test_a_short_metrics_token_fails(production):
+    production.METRICS_TOKEN = "x" * 31
+
+    with pytest.raises(SystemCheckError, match=r"(?s)keyward.E004.*METRICS_TOKEN"):
+        deploy_check()
+    with pytest.raises(ImproperlyConfigured, match="keyward.E004"):
+        refuse_to_start_wrong()
+
+
+@pytest.mark.parametrize("token", ["", "x" * 32])
+def test_no_metrics_token_or_a_long_one_passes(production, token):
+    production.METRICS_TOKEN = token
+
+    deploy_check()
+
+
 def test_console_mail_is_fine_in_development(production):
     production.DEBUG = True
     production.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -21,6 +21,7 @@ from licensing.services import activation as client_services
 from licensing.services import dodo as dodo_services
 from licensing.services.licenses import UNSET
 from project.api.errors import exception_handler
+from project.metrics import validation_counted
 from project.throttles import (
     ClientIPThrottle,
     LicenseActivationThrottle,
@@ -114,6 +115,7 @@ class ValidateView(PublicView):
         result = client_services.license_key_validate(
             key=data["license_key"], activation_id=data.get("license_key_instance_id")
         )
+        validation_counted(result.code)
         return Response({"valid": result.valid})
 
 
