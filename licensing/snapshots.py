@@ -108,9 +108,66 @@ def key_snapshot(*, key: str, machines: bool = False, count_at: datetime | None 
         count = partial(
             counters.validation_count_commands, counts_key=counts_key, key_hash=key_hash, now=count_at
         )
-    snapshot, generations = cache.snapshot_read(
+    read = cache.snapshot_read(
         cache_key, [cache.key(_key_generation(key_hash)), cache.key(CATALOG)], also=count
     )
+    return _current_or_filled(cache, key_hash, read, machines=machines)
+
+
+def keys_with_machines(licenses: list[License]) -> dict[int, KeySnapshot]:
+    """{license id: its key's snapshot, with its machines} for these licenses, in one round trip:
+    what token activation and client info look machines up in."""
+    cache = client_cache()
+    if cache is None:
+        return {license.pk: KeySnapshot(license) for license in licenses}  # machines read as asked
+    wanted = [
+        (
+            cache.key("key", license.key_hash),
+            [cache.key(_key_generation(license.key_hash)), cache.key(CATALOG)],
+        )
+        for license in licenses
+    ]
+    found = cache.snapshots_read(wanted)
+    snapshots = {}
+    for license, read in zip(licenses, found, strict=True):
+        snapshot = _current_or_filled(cache, license.key_hash, read, machines=True)
+        if snapshot is not None:
+            snapshots[license.pk] = snapshot
+    return snapshots
+
+
+# Past this many candidate licenses (a CI token of a large workspace), one query beats reading and
+# unpickling every license's snapshot.
+MACHINE_LOOKUP_SNAPSHOTS = 10
+
+
+def machines_named(licenses: list[License], fingerprint: str) -> dict[int, Activation]:
+    """{license id: the machine with this fingerprint} among these licenses: from their key snapshots,
+    or one query."""
+    if client_cache() is None or len(licenses) > MACHINE_LOOKUP_SNAPSHOTS:
+        return selectors.machines_by_license(licenses=licenses, fingerprint=fingerprint)
+    named = {}
+    for license_id, snapshot in keys_with_machines(licenses).items():
+        machine = snapshot.machine(fingerprint=fingerprint)
+        if machine is not None:
+            named[license_id] = machine
+    return named
+
+
+def machines_of(license: License) -> list[Activation] | None:
+    """A license's machines from its key snapshot; None when they are not kept there (no shared cache,
+    or more than MACHINES_KEPT): ask the database."""
+    if client_cache() is None:
+        return None
+    snapshot = keys_with_machines([license]).get(license.pk)
+    return snapshot.machines if snapshot is not None else None
+
+
+def _current_or_filled(cache, key_hash: str, read: tuple, *, machines: bool) -> KeySnapshot | None:
+    """The snapshot just read if it is current (and holds machines when asked), else one filled from
+    the database and stored under the generations read *before* it: a change that commits meanwhile
+    bumps them, so what this request stores is never served after that change."""
+    snapshot, generations = read
     needs_machines = (
         machines and snapshot is not None and snapshot.machines is None and not snapshot.many_machines
     )
@@ -119,13 +176,13 @@ def key_snapshot(*, key: str, machines: bool = False, count_at: datetime | None 
         return snapshot
     _lookup_counted(hit=False)
     if snapshot is None:
-        license = selectors.license_by_key(key=key)
+        license = selectors.license_by_key_hash(key_hash=key_hash)
         if license is None:
             return None  # unknown keys are not cached: nothing would invalidate them when issued
         snapshot = KeySnapshot(license)
     if machines:
         snapshot._read_machines()
-    cache.snapshot_write(cache_key, generations, snapshot)
+    cache.snapshot_write(cache.key("key", key_hash), generations, snapshot)
     return snapshot
 
 

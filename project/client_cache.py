@@ -55,16 +55,27 @@ class ClientCache:
         """(payload, current generations) in one round trip; the payload is None when the snapshot is
         missing or was stored under other generations. `also(pipeline)` may add commands (counts) to
         the same round trip."""
+        return self.snapshots_read([(key, generations)], also=also)[0]
+
+    def snapshots_read(
+        self, wanted: list[tuple[str, list[str]]], also=None
+    ) -> list[tuple[object | None, tuple]]:
+        """snapshot_read for several (key, generations) at once, still one round trip."""
+        names = [name for key, generations in wanted for name in (key, *generations)]
         pipe = self.redis.pipeline(transaction=False)
-        pipe.mget([key, *generations])
+        pipe.mget(names)
         if also is not None:
             also(pipe)
-        raw, *current = pipe.execute()[0]
-        current = tuple(current)
-        if raw is None:
-            return None, current
-        stored_under, payload = pickle.loads(raw)  # noqa: S301 - written by Keyward itself, like Django's cache
-        return (payload if stored_under == current else None), current
+        values = iter(pipe.execute()[0])
+        found = []
+        for _key, generations in wanted:
+            raw, current = next(values), tuple(next(values) for _ in generations)
+            payload = None
+            if raw is not None:
+                stored_under, payload = pickle.loads(raw)  # noqa: S301 - written by Keyward itself, like Django's cache
+                payload = payload if stored_under == current else None
+            found.append((payload, current))
+        return found
 
     def snapshot_write(self, key: str, generations: tuple, payload) -> None:
         self.redis.set(key, pickle.dumps((generations, payload), pickle.HIGHEST_PROTOCOL), ex=self.ttl)

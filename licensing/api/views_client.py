@@ -244,5 +244,6 @@ class ClientInfoView(TokenClientView):
             entitlement,
             membership=token.membership if token.kind != "ci" else None,
             fingerprint=query.get("fingerprint", ""),
+            machines=snapshots.machines_of(entitlement.license) if entitlement.usable else None,
         )
         return Response(s.client_info_data(entitlement.license, is_activated, token))

@@ -27,10 +27,12 @@ def _first(queryset: QuerySet):
 
 def license_by_key(*, key: str) -> License | None:
     """The license with this key, its policy, product, workspace and assignee loaded (one query)."""
+    return license_by_key_hash(key_hash=hash_key(key))
+
+
+def license_by_key_hash(*, key_hash: str) -> License | None:
     return _first(
-        License.objects.select_related(*LICENSE_RELATED)
-        .defer(*LICENSE_SECRETS)
-        .filter(key_hash=hash_key(key))
+        License.objects.select_related(*LICENSE_RELATED).defer(*LICENSE_SECRETS).filter(key_hash=key_hash)
     )
 
 

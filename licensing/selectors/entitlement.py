@@ -172,18 +172,31 @@ def token_entitlement(
 
 
 def entitlement_is_activated(
-    entitlement: Entitlement, *, membership: Membership | None = None, fingerprint: str = ""
+    entitlement: Entitlement,
+    *,
+    membership: Membership | None = None,
+    fingerprint: str = "",
+    machines: list[Activation] | None = None,
 ) -> bool:
     """True only when the license is usable and a machine is activated on it: this machine when a
-    fingerprint is given, else any machine of this member (any machine at all for CI)."""
+    fingerprint is given, else any machine of this member (any machine at all for CI). `machines`:
+    the license's machines if the caller has them all (licensing/snapshots.py), else one query."""
     if not entitlement.usable:
         return False
-    machines = Activation.objects.filter(license=entitlement.license)
+    if machines is not None:
+        return any(_counts_as_activated(machine, membership, fingerprint) for machine in machines)
+    queryset = Activation.objects.filter(license=entitlement.license)
     if fingerprint:
-        machines = machines.filter(fingerprint=fingerprint)
+        queryset = queryset.filter(fingerprint=fingerprint)
     elif membership is not None:
-        machines = machines.filter(membership=membership)
-    return machines.exists()
+        queryset = queryset.filter(membership=membership)
+    return queryset.exists()
+
+
+def _counts_as_activated(machine: Activation, membership: Membership | None, fingerprint: str) -> bool:
+    if fingerprint:
+        return machine.fingerprint == fingerprint
+    return membership is None or machine.membership_id == membership.pk
 
 
 @dataclass(frozen=True)

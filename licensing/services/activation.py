@@ -408,11 +408,12 @@ def _token_result(token, license: License, activation: Activation) -> TokenActiv
 def _repeat_activation(token, candidates, fingerprint: str) -> TokenActivationResult | None:
     """A machine already activated on a usable license: no lock and no write, just a fresh
     certificate (the hot path: every start of the vendor's software)."""
-    machines = selectors.machines_by_license(licenses=candidates, fingerprint=fingerprint)
+    machines = snapshots.machines_named(list(candidates), fingerprint)
     for license in candidates:
         activation = machines.get(license.pk)
         if activation is None:
             continue
+        activation.license = license
         member = token.membership  # already loaded with its user
         if member is not None and activation.membership_id == member.pk:
             activation.membership = member
