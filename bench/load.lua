@@ -10,6 +10,8 @@
 --   BENCH_THREADS    wrk's -t, for the walk
 --   BENCH_PRODUCT    the product code for activate and info
 --
+-- Every answer is checked: one that is not a 200 with the expected body (valid, activated...) counts as
+-- wrong, so a broken endpoint cannot pass for a fast one (validate answers 200 even for an unknown key).
 -- done() prints one machine-readable line, BENCH_RESULT {...}, for bench/run.py.
 
 local target = os.getenv("BENCH_TARGET") or "ping"
@@ -30,10 +32,10 @@ end
 -- Each thread runs this script in its own Lua state; setup() numbers them, and run.py passes their
 -- count (wrk's -t) as BENCH_THREADS, which a thread cannot learn otherwise.
 local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
-local counter = 0
+local threads = {}
 function setup(thread)
-  counter = counter + 1
-  thread:set("thread_number", counter)
+  threads[#threads + 1] = thread
+  thread:set("thread_number", #threads)
 end
 
 local position
@@ -79,11 +81,25 @@ function request()
   error("unknown BENCH_TARGET " .. target)
 end
 
+local expected = { -- what a right answer's body contains (a Lua pattern)
+  ping = '"ok":%s*true',
+  validate = '"valid":%s*true',
+  activate = '"activated":%s*true', -- and a 200, not 201: the machine was known
+  info = '"is_license_activated":%s*true',
+}
+wrong = 0 -- a global of each thread's state, read by done() through thread:get
+
+function response(status, headers, body)
+  if status ~= 200 or not body:find(expected[target]) then wrong = wrong + 1 end
+end
+
 function done(summary, latency, requests)
+  local total_wrong = 0
+  for _, thread in ipairs(threads) do total_wrong = total_wrong + thread:get("wrong") end
   local e = summary.errors
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-      .. '"errors_status": %d, "errors_socket": %d}\n',
+      .. '"wrong_answers": %d, "errors_socket": %d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
+    total_wrong, e.connect + e.read + e.write + e.timeout))
 end
