@@ -90,7 +90,12 @@ local expected = { -- what a right answer's body contains (a Lua pattern)
 wrong = 0 -- a global of each thread's state, read by done() through thread:get
 
 function response(status, headers, body)
-  if status ~= 200 or not body:find(expected[target]) then wrong = wrong + 1 end
+  if status ~= 200 or not body:find(expected[target]) then
+    wrong = wrong + 1
+    if wrong == 1 then -- the first per thread, for run.py to show
+      io.stderr:write(string.format("wrong answer: %d %s\n", status, body:sub(1, 300)))
+    end
+  end
 end
 
 function done(summary, latency, requests)

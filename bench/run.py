@@ -167,7 +167,12 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
-    failed: int  # wrong answers (not a 200 with the expected body) and socket errors
+    wrong: int  # answers that are not a 200 with the expected body
+    socket_errors: int  # connect, read, write errors and timeouts
+
+    @property
+    def failed(self) -> int:
+        return self.wrong + self.socket_errors
 
     @property
     def rps(self) -> float:
@@ -177,6 +182,7 @@ class Result:
 def run_wrk(server: Server, scenario: Scenario, pool: Lines | None, seconds: int) -> dict:
     command = [
         shutil.which("wrk") or "/usr/bin/wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s",
+        "--timeout", "30s",  # wrk's 2 s would drop a slow answer from the latencies as an error
         "-s", str(LUA_SCRIPT), server.base_url,
     ]  # fmt: skip
     env = {
@@ -192,6 +198,8 @@ def run_wrk(server: Server, scenario: Scenario, pool: Lines | None, seconds: int
     if done.returncode or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     raw = json.loads(line.removeprefix("BENCH_RESULT "))
+    if raw["wrong_answers"]:
+        say(f"{scenario.key}: {raw['wrong_answers']} wrong answers; each wrk thread's first:\n{done.stderr}")
     if pool is not None:
         pool.consumed(raw["requests"] + CONNECTIONS)  # and those still in flight when wrk stopped
     return raw
@@ -206,12 +214,15 @@ def measure(servers, pools, scenario: Scenario, round_number: int, seconds: int)
         seconds=raw["duration_us"] / 1e6,
         p50_ms=raw["p50_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
-        failed=raw["wrong_answers"] + raw["errors_socket"],
+        wrong=raw["wrong_answers"],
+        socket_errors=raw["errors_socket"],
     )
 
 
 def describe(r: Result) -> str:
-    return f"{r.rps:.0f} req/s, p99 {r.p99_ms:.1f} ms, {r.failed} failed"
+    return (
+        f"{r.rps:.0f} req/s, p99 {r.p99_ms:.1f} ms, {r.wrong} wrong answers, {r.socket_errors} socket errors"
+    )
 
 
 def warm_cache(server: Server, scenario: Scenario, pool: Lines) -> None:
@@ -224,7 +235,12 @@ def warm_cache(server: Server, scenario: Scenario, pool: Lines) -> None:
 def run_rounds(servers: dict[str, Server], pools: dict[str, Lines]) -> tuple[list[Result], int]:
     """The measured results, and the warm-up's failed requests."""
     say("warming up (2 s each)")
-    warm_up_failed = sum(measure(servers, pools, s, 0, 2).failed for s in SCENARIOS)
+    warm_up_failed = 0
+    for scenario in SCENARIOS:
+        result = measure(servers, pools, scenario, 0, 2)
+        warm_up_failed += result.failed
+        if result.failed:
+            say(f"warm-up {scenario.key}: {describe(result)}")
     say(f"rounds: {ROUNDS} of {SECONDS} s per scenario, interleaved, wrk -t{THREADS} -c{CONNECTIONS}")
     results = []
     for round_number in range(1, ROUNDS + 1):

@@ -241,11 +241,11 @@ def seed(licenses: int, installations: int, members_count: int, out_dir: Path) -
     pairs = zip(installed, prints, strict=True)
     write_lines(out_dir / "installations.txt", (f"{license.key} {fp}" for license, fp in pairs))
     write_lines(out_dir / "fresh_keys.txt", keys[members_count + installations :])
-    seeded = time.monotonic() - started
+    seeded = time.monotonic()
     vacuum_analyze()
     print(
-        f"seeded {licenses:,} licenses, {installations:,} machines, {members_count:,} members in "
-        f"{seeded:.1f} s (+ {time.monotonic() - started - seeded:.1f} s VACUUM ANALYZE)",
+        f"seeded {licenses:,} licenses, {installations + members_count:,} machines and {members_count:,} "
+        f"members in {seeded - started:.1f} s (+ {time.monotonic() - seeded:.1f} s VACUUM ANALYZE)",
         flush=True,
     )
 
