@@ -56,7 +56,7 @@ axe: $(AXE)
 test: install-dev axe
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-## Throughput of the public validate endpoint against a trivial endpoint (see README)
+## The client hot path (validate, token activation, client info) against a trivial endpoint, in one table (see README)
 bench: install-dev
 	$(PY) bench/run.py
 
