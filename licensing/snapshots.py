@@ -84,6 +84,11 @@ class KeySnapshot:
             machine.license = self.license
         return machine
 
+    @property
+    def holds_machines(self) -> bool:
+        """Its machines were read (or there are too many to keep) and its license in full."""
+        return (self.machines is not None or self.many_machines) and License.workspace.is_cached(self.license)
+
     def _read_machines(self) -> None:
         machines = selectors.license_machines(license=self.license, limit=MACHINES_KEPT)
         self.many_machines = len(machines) > MACHINES_KEPT
@@ -164,22 +169,22 @@ def machines_of(license: License) -> list[Activation] | None:
 
 
 def _current_or_filled(cache, key_hash: str, read: tuple, *, machines: bool) -> KeySnapshot | None:
-    """The snapshot just read if it is current (and holds machines when asked), else one filled from
+    """The snapshot just read if it is current (and holds what the caller needs), else one filled from
     the database and stored under the generations read *before* it: a change that commits meanwhile
-    bumps them, so what this request stores is never served after that change."""
+    bumps them, so what this request stores is never served after that change.
+
+    A plain validation needs the license, policy and product; a caller that looks up machines may
+    sign a certificate, which also names the workspace and the assignee, so that snapshot holds the
+    license in full and its machines."""
     snapshot, generations = read
-    needs_machines = (
-        machines and snapshot is not None and snapshot.machines is None and not snapshot.many_machines
-    )
-    if snapshot is not None and not needs_machines:
+    if snapshot is not None and (not machines or snapshot.holds_machines):
         _lookup_counted(hit=True)
         return snapshot
     _lookup_counted(hit=False)
-    if snapshot is None:
-        license = selectors.license_by_key_hash(key_hash=key_hash)
-        if license is None:
-            return None  # unknown keys are not cached: nothing would invalidate them when issued
-        snapshot = KeySnapshot(license)
+    license = selectors.license_by_key_hash(key_hash=key_hash, full=machines)
+    if license is None:
+        return None  # unknown keys are not cached: nothing would invalidate them when issued
+    snapshot = KeySnapshot(license)
     if machines:
         snapshot._read_machines()
     cache.snapshot_write(cache.key("key", key_hash), generations, snapshot)
