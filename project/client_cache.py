@@ -117,12 +117,21 @@ class ClientCache:
     # ------------------------------------------------------------ rate-limit windows
 
     def window_counts(self, windows: list[tuple[str, int]]) -> list[int]:
-        """Count one request in each (key, seconds) fixed window; returns each window's count so far."""
+        """Count one request in each (key, seconds) fixed window; returns each window's count so far.
+        One INCR each; the first request of a window also sets its expiry (a second round trip once
+        per window). Window keys carry the window's number, so one left without an expiry by a
+        process that died in between is never counted in again."""
         pipe = self.redis.pipeline(transaction=False)
-        for key, seconds in windows:
-            pipe.set(key, 0, ex=seconds, nx=True)
+        for key, _seconds in windows:
             pipe.incr(key)
-        return pipe.execute()[1::2]
+        counts = pipe.execute()
+        opened = [(key, seconds) for (key, seconds), count in zip(windows, counts, strict=True) if count == 1]
+        if opened:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, seconds in opened:
+                pipe.expire(key, seconds)
+            pipe.execute()
+        return counts
 
     @contextmanager
     def pipeline(self):

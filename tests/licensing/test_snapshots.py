@@ -275,3 +275,14 @@ def test_a_token_s_uses_are_counted_by_the_flush(api_client, seat, token, member
     flush_counts()
 
     assert TokenUsageDay.objects.get(token__membership=member).uses == 3
+
+
+def test_rate_limit_windows_in_redis_expire(api_client, seat):
+    for _ in range(3):
+        validate(api_client, seat)
+    cache = client_cache()
+    windows = list(cache.redis.scan_iter(cache.key("throttle_*")))
+    assert len(windows) == 2  # per IP and per license key
+    for window in windows:
+        assert int(cache.redis.get(window)) == 3
+        assert 0 < cache.redis.ttl(window) <= 60
