@@ -22,11 +22,13 @@ not invalidate.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
@@ -168,6 +170,29 @@ def machines_of(license: License) -> list[Activation] | None:
     return snapshot.machines if snapshot is not None else None
 
 
+# Policies with their products, kept in this process while the catalogue's generation stays the one
+# they were read under (any policy or product saved bumps it), and no longer than the snapshots' TTL:
+# a validation that misses the snapshot then reads the license row alone.
+_catalog = {"generation": None, "until": 0.0, "policies": {}}
+
+
+def _catalog_policy(policy_id: int, *, catalog_generation) -> Policy:
+    now = time.monotonic()
+    if _catalog["generation"] != catalog_generation or now >= _catalog["until"]:
+        _catalog.update(generation=catalog_generation, until=now + client_cache().ttl, policies={})
+    policies = _catalog["policies"]
+    if policy_id not in policies:
+        policies[policy_id] = selectors.policy_with_product(policy_id=policy_id)
+    return policies[policy_id]
+
+
+def _forget_catalog(**kwargs) -> None:
+    _catalog.update(generation=None, until=0.0, policies={})
+
+
+setting_changed.connect(_forget_catalog)  # tests point the cache elsewhere: another Redis, other rows
+
+
 def _current_or_filled(cache, key_hash: str, read: tuple, *, machines: bool) -> KeySnapshot | None:
     """The snapshot just read if it is current (and holds what the caller needs), else one filled from
     the database and stored under the generations read *before* it: a change that commits meanwhile
@@ -181,7 +206,12 @@ def _current_or_filled(cache, key_hash: str, read: tuple, *, machines: bool) -> 
         _lookup_counted(hit=True)
         return snapshot
     _lookup_counted(hit=False)
-    license = selectors.license_by_key_hash(key_hash=key_hash, full=machines)
+    if machines:
+        license = selectors.license_by_key_hash(key_hash=key_hash, full=True)
+    else:
+        license = selectors.license_row_by_key_hash(key_hash=key_hash)
+        if license is not None:
+            license.policy = _catalog_policy(license.policy_id, catalog_generation=generations[-1])
     if license is None:
         return None  # unknown keys are not cached: nothing would invalidate them when issued
     snapshot = KeySnapshot(license)
