@@ -51,15 +51,13 @@ def policy_with_product(*, policy_id: int) -> Policy:
     return Policy.objects.select_related("product").get(pk=policy_id)
 
 
-def license_machines(*, license: License, limit: int) -> list[Activation]:
-    """Up to `limit` + 1 machines of a license, oldest first, with the member each was activated by."""
-    machines = (
-        Activation.objects.select_related("membership__user")
-        .defer("membership__user__password")
-        .filter(license_id=license.pk)
-        .order_by("created_at", "pk")[: limit + 1]
-    )
-    return list(machines)
+def license_machines(*, license: License, limit: int, with_members: bool = False) -> list[Activation]:
+    """Up to `limit` + 1 machines of a license, oldest first; `with_members` also loads the member
+    each was activated by, whom a certificate names."""
+    machines = Activation.objects.filter(license_id=license.pk).order_by("created_at", "pk")
+    if with_members:
+        machines = machines.select_related("membership__user").defer("membership__user__password")
+    return list(machines[: limit + 1])
 
 
 def license_machine(*, license: License, fingerprint: str = "", activation_id: str = "") -> Activation | None:

@@ -251,7 +251,7 @@ def _repeat_key_activation(*, key: str, fingerprint: str, product: str) -> Activ
     Without the shared cache this look would only add reads before the lock, so it is skipped."""
     if client_cache() is None:
         return None
-    snapshot = snapshots.key_snapshot(key=key, machines=True)
+    snapshot = snapshots.key_snapshot(key=key, machines=True, full=True)
     if snapshot is None:
         return None
     license = snapshot.license
