@@ -2,11 +2,13 @@
 
 import pytest
 
+from licensing.services import licenses as license_services
 from project.errors import DomainError
 from tests.factories import UserFactory
+from tests.licensing.factories import LicenseFactory
 from webhooks import services
 from webhooks.events import EVENT_TYPES
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +110,25 @@ def test_who_may_manage_is_told_exactly_what_to_do(owner, member, outsider):
         "Only support staff can manage vendor webhook endpoints.",
     )
     assert WebhookEndpoint.objects.get() == endpoint
+
+
+def test_an_endpoint_records_who_made_it_a_member_or_a_staff_user(owner, workspace):
+    mine, _ = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    staff = UserFactory(is_staff=True)
+    vendor, _ = services.endpoint_create(actor=staff, url=URL, event_types=["license.created"])
+    assert (mine.workspace, mine.created_by) == (workspace, owner.user)
+    assert (vendor.workspace, vendor.created_by) == (None, staff)
+    assert WebhookEndpoint.objects.get(pk=mine.pk).created_by == owner.user
+
+
+def test_an_endpoint_created_disabled_hears_nothing_until_enabled(owner, workspace):
+    endpoint, _ = services.endpoint_create(
+        actor=owner, url=URL, event_types=["license.revoked"], enabled=False
+    )
+    assert not WebhookEndpoint.objects.get(pk=endpoint.pk).enabled
+    license_services.license_revoke(license=LicenseFactory(workspace=workspace))
+    assert not WebhookDelivery.objects.exists()
+
+    services.endpoint_update(actor=owner, endpoint=endpoint, enabled=True)
+    license_services.license_revoke(license=LicenseFactory(workspace=workspace))
+    assert WebhookDelivery.objects.get().endpoint == endpoint
