@@ -178,3 +178,22 @@ def test_a_held_seat_support_re_enabled_stays_enabled_when_payment_resumes(pro_p
     post_event(subscription_event("active", minute=20))
     grant = Grant.objects.get()
     assert (grant.status, grant.on_hold, grant.license.status) == (GrantStatus.DELIVERED, False, "active")
+
+
+@pytest.mark.parametrize("event_id", ["e" * 256, "", "evt\x00", None, 42])
+def test_an_event_without_a_usable_id_is_refused_naming_the_header_and_nothing_is_kept(pro_policy, event_id):
+    with pytest.raises(DomainError) as refused:
+        services.billing_event_receive(event_id=event_id, payload=subscription_event("active", minute=0))
+    assert (refused.value.code, refused.value.field, refused.value.message) == (
+        "EVENT_ID_INVALID",
+        "webhook-id",
+        "Send the event id in the `webhook-id` header.",
+    )
+    assert not BillingEvent.objects.exists() and not Grant.objects.exists()
+
+
+def test_an_event_id_of_255_characters_is_kept_whole_and_applied(pro_policy):
+    response = post_event(subscription_event("active", minute=0), event_id="e" * 255)
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == "e" * 255
+    assert BillingEvent.objects.get().event_id == "e" * 255 and Grant.objects.count() == 1
