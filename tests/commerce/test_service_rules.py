@@ -197,3 +197,40 @@ def test_an_event_id_of_255_characters_is_kept_whole_and_applied(pro_policy):
     assert response.status_code == 200, response.content
     assert response.json()["id"] == "e" * 255
     assert BillingEvent.objects.get().event_id == "e" * 255 and Grant.objects.count() == 1
+
+
+def grant_events():
+    from webhooks.models import WebhookEvent
+
+    return list(WebhookEvent.objects.order_by("created_at", "id").values_list("type", flat=True))
+
+
+@pytest.fixture
+def grant_listener(db):
+    from webhooks.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        url="https://93.184.216.34/h",
+        secret="whsec_x",
+        event_types=["grant.created", "grant.delivered", "grant.failed", "grant.revoked"],
+    )
+
+
+def test_support_re_enabling_a_held_seat_tells_webhooks_nothing_about_the_grant(pro_policy, grant_listener):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0))
+    post_event(subscription_event("on_hold", minute=10))
+    before = grant_events()
+    license_services.license_reinstate(license=Grant.objects.get().license)
+    assert grant_events() == before  # the grant never stopped being delivered
+    grant = Grant.objects.get()
+    assert (grant.status, grant.revocation_reason, grant.on_hold) == (GrantStatus.DELIVERED, "", True)
+
+
+def test_a_seat_staff_revoked_on_the_old_plan_does_not_cost_a_seat_on_the_new_one(pro_policy, team_policy):
+    post_event(subscription_event("active", minute=0, quantity=2))
+    services.grant_revoke(grant=Grant.objects.get(quantity_index=0))
+    post_event(subscription_event("plan_changed", minute=10, product_id="pdt_team", quantity=2))
+    live = Grant.objects.exclude(status=GrantStatus.REVOKED)
+    assert [grant.policy for grant in live] == [team_policy, team_policy]
