@@ -234,3 +234,11 @@ def test_a_seat_staff_revoked_on_the_old_plan_does_not_cost_a_seat_on_the_new_on
     post_event(subscription_event("plan_changed", minute=10, product_id="pdt_team", quantity=2))
     live = Grant.objects.exclude(status=GrantStatus.REVOKED)
     assert [grant.policy for grant in live] == [team_policy, team_policy]
+
+
+def test_seats_given_up_when_the_quantity_dropped_are_issued_again_when_it_rises(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=3))
+    post_event(subscription_event("plan_changed", minute=10, quantity=2))
+    post_event(subscription_event("plan_changed", minute=20, quantity=3))
+    assert Grant.objects.exclude(status=GrantStatus.REVOKED).count() == 3
+    assert Grant.objects.filter(status=GrantStatus.REVOKED, revocation_reason="plan_changed").count() == 1
