@@ -242,3 +242,11 @@ def test_seats_given_up_when_the_quantity_dropped_are_issued_again_when_it_rises
     post_event(subscription_event("plan_changed", minute=20, quantity=3))
     assert Grant.objects.exclude(status=GrantStatus.REVOKED).count() == 3
     assert Grant.objects.filter(status=GrantStatus.REVOKED, revocation_reason="plan_changed").count() == 1
+
+
+def test_a_subscription_on_hold_holds_only_its_live_seats_not_one_staff_revoked(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=2))
+    services.grant_revoke(grant=Grant.objects.get(quantity_index=0))
+    post_event(subscription_event("on_hold", minute=10, quantity=2))
+    held = dict(Grant.objects.values_list("quantity_index", "on_hold"))
+    assert held == {0: False, 1: True}
