@@ -1,6 +1,9 @@
 """The webhook services' own rules, which hold whichever door (API, dashboard, admin) calls them."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from licensing.services import licenses as license_services
 from project.errors import DomainError
@@ -132,3 +135,36 @@ def test_an_endpoint_created_disabled_hears_nothing_until_enabled(owner, workspa
     services.endpoint_update(actor=owner, endpoint=endpoint, enabled=True)
     license_services.license_revoke(license=LicenseFactory(workspace=workspace))
     assert WebhookDelivery.objects.get().endpoint == endpoint
+
+
+def test_an_update_changes_only_what_is_given(owner):
+    endpoint, _ = services.endpoint_create(
+        actor=owner, url=URL, event_types=["license.created"], description="CRM"
+    )
+    services.endpoint_update(
+        actor=owner, endpoint=endpoint, url="https://93.184.216.35/new", event_types=["member.added"]
+    )
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.event_types, endpoint.description, endpoint.enabled) == (
+        "https://93.184.216.35/new",
+        ["member.added"],
+        "CRM",
+        True,
+    )
+    services.endpoint_update(actor=owner, endpoint=endpoint, description="  Billing  ")
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.event_types, endpoint.description) == (
+        "https://93.184.216.35/new",
+        ["member.added"],
+        "Billing",
+    )
+
+
+def test_after_a_rotation_the_old_secret_keeps_signing_for_exactly_24_hours(owner):
+    endpoint, old = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    before = timezone.now()
+    endpoint, new = services.endpoint_rotate_secret(actor=owner, endpoint=endpoint)
+    endpoint.refresh_from_db()
+    assert (endpoint.secret, endpoint.previous_secret) == (new, old) and new != old
+    assert before + timedelta(hours=24) <= endpoint.previous_secret_expires_at
+    assert endpoint.previous_secret_expires_at <= timezone.now() + timedelta(hours=24)
