@@ -250,3 +250,9 @@ def test_a_subscription_on_hold_holds_only_its_live_seats_not_one_staff_revoked(
     post_event(subscription_event("on_hold", minute=10, quantity=2))
     held = dict(Grant.objects.values_list("quantity_index", "on_hold"))
     assert held == {0: False, 1: True}
+
+
+def test_a_subscription_seat_lasts_while_paid_even_on_a_plan_with_a_duration(once_policy):
+    BillingProduct.objects.create(product_id="pdt_yearly", policy=once_policy)  # 365 days when bought once
+    post_event(subscription_event("active", minute=0, product_id="pdt_yearly"))
+    assert License.objects.get().expires_at is None
