@@ -256,3 +256,18 @@ def test_a_subscription_seat_lasts_while_paid_even_on_a_plan_with_a_duration(onc
     BillingProduct.objects.create(product_id="pdt_yearly", policy=once_policy)  # 365 days when bought once
     post_event(subscription_event("active", minute=0, product_id="pdt_yearly"))
     assert License.objects.get().expires_at is None
+
+
+def test_a_delivered_license_is_named_after_the_plan_and_the_purchase(pro_policy):
+    post_event(subscription_event("active", minute=0, subscription_id="sub_42"))
+    assert License.objects.get().name == f"{pro_policy} (sub_42)"
+
+
+def test_a_license_name_from_a_long_plan_and_purchase_id_is_cut_to_150_characters(pro_policy):
+    pro_policy.product.name = "P" * 80
+    pro_policy.product.save()
+    long_id = "s" * 100
+    post_event(subscription_event("active", minute=0, subscription_id=long_id))
+    grant = Grant.objects.select_related("license").get()
+    assert grant.status == GrantStatus.DELIVERED
+    assert grant.license.name == f"{'P' * 80} Pro ({long_id})"[:150]
