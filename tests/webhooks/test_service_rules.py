@@ -1,5 +1,6 @@
 """The webhook services' own rules, which hold whichever door (API, dashboard, admin) calls them."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from tests.factories import UserFactory
 from tests.licensing.factories import LicenseFactory
 from webhooks import services
 from webhooks.events import EVENT_TYPES
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,20 @@ def test_after_a_rotation_the_old_secret_keeps_signing_for_exactly_24_hours(owne
     assert (endpoint.secret, endpoint.previous_secret) == (new, old) and new != old
     assert before + timedelta(hours=24) <= endpoint.previous_secret_expires_at
     assert endpoint.previous_secret_expires_at <= timezone.now() + timedelta(hours=24)
+
+
+def test_a_signing_secret_is_whsec_and_32_random_bytes_new_on_each_rotation(owner):
+    endpoint, first = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    _, second = services.endpoint_rotate_secret(actor=owner, endpoint=endpoint)
+    for secret in (first, second):
+        assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    assert first != second
+
+
+def test_an_event_is_recorded_at_the_time_its_payload_states(owner, workspace):
+    services.endpoint_create(actor=owner, url=URL, event_types=["license.revoked"])
+    license_services.license_revoke(license=LicenseFactory(workspace=workspace))
+    event = WebhookEvent.objects.get()
+    delivery = WebhookDelivery.objects.get()
+    assert event.payload["timestamp"] == event.created_at.isoformat()
+    assert delivery.next_attempt_at == event.created_at
