@@ -271,3 +271,30 @@ def test_a_license_name_from_a_long_plan_and_purchase_id_is_cut_to_150_character
     grant = Grant.objects.select_related("license").get()
     assert grant.status == GrantStatus.DELIVERED
     assert grant.license.name == f"{'P' * 80} Pro ({long_id})"[:150]
+
+
+def test_a_key_that_cannot_be_generated_leaves_the_grant_failed_and_says_so_to_webhooks(
+    pro_policy, grant_listener, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from licensing.services import licenses as license_services
+
+    _, taken = license_services.license_create(policy=pro_policy)
+    # A generated key clashing five times running is practically impossible (100 random bits), so the
+    # generator is pinned to a key that is taken: the one way to reach this path.
+    monkeypatch.setattr(license_services, "generate_key", lambda prefix: taken)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(subscription_event("active", minute=0))
+    assert response.status_code == 200 and response.json()["status"] == "processed"
+    grant = Grant.objects.get()
+    assert (grant.status, grant.license) == (GrantStatus.FAILED, None)
+    assert grant_events() == ["grant.created", "grant.failed"]
+    assert not [message for message in mail.outbox if "license key" in message.subject]
+
+
+def test_a_key_staff_supply_makes_a_manual_license(pending):
+    services.grant_fulfil(grant=pending, key="MANUAL-KEY-0010")
+    license = License.objects.get()
+    assert (license.source, license.key) == ("manual", "MANUAL-KEY-0010")
