@@ -75,6 +75,15 @@ def test_event_types_are_kept_once_each_in_the_documented_order(owner):
     assert endpoint.event_types == ["license.created", "member.added"]
 
 
+def test_event_types_follow_the_documented_order_not_the_alphabet(owner):
+    endpoint, _ = services.endpoint_create(
+        actor=owner,
+        url=URL,
+        event_types=["grant.created", "token.created", "license.revoked", "license.created"],
+    )
+    assert endpoint.event_types == ["license.created", "license.revoked", "token.created", "grant.created"]
+
+
 def test_an_unknown_payload_format_is_refused_naming_the_formats(owner):
     error = refusal(
         lambda: services.endpoint_create(
