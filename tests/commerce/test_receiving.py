@@ -91,3 +91,15 @@ def test_a_payment_grant_names_its_payment_and_a_subscription_grant_its_subscrip
     grants = {grant.policy_id: (grant.payment_id, grant.subscription_id) for grant in Grant.objects.all()}
     assert grants == {once_policy.pk: ("pay_9", ""), pro_policy.pk: ("", "sub_9")}
     assert all(grant.status == GrantStatus.DELIVERED for grant in Grant.objects.all())
+
+
+def test_a_new_customer_is_mailed_their_owner_invitation(once_policy, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(payment_event())
+    invited = [message for message in mail.outbox if message.subject.startswith("You are invited to")]
+    assert [(message.to, message.subject) for message in invited] == [
+        (["buyer@example.com"], "You are invited to Bea Buyer on Keyward")
+    ]
