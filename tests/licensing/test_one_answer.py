@@ -177,6 +177,29 @@ def test_a_ci_only_policy_comes_first_and_is_never_a_members_seat(workspace, adm
     assert member_entitlement(membership=member).code == "LICENSE_NOT_ASSIGNED"
 
 
+def test_a_ci_token_with_no_usable_license_is_told_about_the_best_one_not_the_first_made(
+    workspace, admin, policy
+):
+    ci_plan = PolicyFactory(product=policy.product, name="CI", ci_only=True, allow_ci=True)
+    LicenseFactory(policy=ci_plan, workspace=workspace, status=LicenseStatus.REVOKED)
+    suspended = LicenseFactory(policy=policy, workspace=workspace, status=LicenseStatus.SUSPENDED)
+    token = token_services.ci_token_create(actor=admin, name="deploy")
+    answer = token_entitlement(token=token.token, product="emulator")
+    assert (answer.code, answer.license) == ("LICENSE_SUSPENDED", suspended)
+
+
+def test_a_ci_token_runs_under_the_oldest_of_equal_free_licenses(workspace, admin, policy):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    newer = LicenseFactory(policy=policy, workspace=workspace)
+    older = LicenseFactory(policy=policy, workspace=workspace)
+    License.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=1))
+    token = token_services.ci_token_create(actor=admin, name="deploy")
+    assert token_entitlement(token=token.token, product="emulator").candidates == (older, newer)
+
+
 def test_ci_activation_leaves_the_members_seat_alone(api_client, workspace, admin, member, policy):
     members_seat = LicenseFactory(policy=policy, assignee=member)
     free = LicenseFactory(policy=policy, workspace=workspace)
