@@ -200,6 +200,19 @@ def test_a_ci_token_runs_under_the_oldest_of_equal_free_licenses(workspace, admi
     assert token_entitlement(token=token.token, product="emulator").candidates == (older, newer)
 
 
+def test_the_members_page_lists_a_members_seats_by_product_then_newest_first(workspace, member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    zeta = LicenseFactory(policy=PolicyFactory(product=ProductFactory(name="Zeta")), assignee=member)
+    alpha_old = LicenseFactory(policy=PolicyFactory(product=ProductFactory(name="Alpha")), assignee=member)
+    alpha_new = LicenseFactory(policy=alpha_old.policy, assignee=member)
+    License.objects.filter(pk=alpha_old.pk).update(created_at=timezone.now() - timedelta(days=1))
+    seats = member_coverage(workspace=workspace, memberships=[member])[member.pk].seats
+    assert seats == [alpha_new, alpha_old, zeta]
+
+
 def test_ci_activation_leaves_the_members_seat_alone(api_client, workspace, admin, member, policy):
     members_seat = LicenseFactory(policy=policy, assignee=member)
     free = LicenseFactory(policy=policy, workspace=workspace)
