@@ -276,3 +276,12 @@ def test_my_license_says_what_the_client_would(client, workspace, member, policy
     assert f"under {trial.masked_key}, the workspace trial that covers every member." in page
     License.objects.filter(pk=trial.pk).update(status=LicenseStatus.SUSPENDED)
     assert "The license is suspended; ask the vendor to reinstate it." in client.get(url).content.decode()
+
+
+def test_a_trial_assigned_to_one_member_is_not_the_workspace_trial_on_the_members_page(
+    workspace, owner, member
+):
+    own_trial = LicenseFactory(workspace=workspace, is_trial=True, assignee=member)
+    coverage = member_coverage(workspace=workspace, memberships=[owner, member])
+    assert coverage[owner.pk].trial is None and not coverage[owner.pk].covered
+    assert coverage[member.pk].seats == [own_trial]
