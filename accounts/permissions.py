@@ -80,10 +80,6 @@ def security_log_refusal(viewer: Membership) -> DomainError | None:
     return forbidden("Only workspace admins and owners can read the security log.")
 
 
-def may_read_security_log(viewer: Membership) -> bool:
-    return security_log_refusal(viewer) is None
-
-
 def usage_refusal(viewer: Membership, token) -> DomainError | None:
     if token.membership_id is not None and token.membership_id == viewer.pk:
         return None  # your own developer token

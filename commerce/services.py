@@ -294,6 +294,7 @@ def _deliver(grant: Grant, *, key: str | None, activation_limit: int | None = No
                 name=f"{grant.policy} ({grant.payment_id or grant.subscription_id})"[:150],
                 source=LicenseSource.AUTO if key is None else LicenseSource.MANUAL,
                 expires_at=expires_at if expires_at is not None else _default_expiry(grant),
+                policy_expiry=False,  # _default_expiry decides: a subscription's seat has none
                 payment_id=grant.payment_id,
                 subscription_id=grant.subscription_id,
                 activation_limit=activation_limit,

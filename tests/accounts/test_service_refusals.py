@@ -408,3 +408,15 @@ def test_every_reason_a_password_is_weak_is_given_in_one_sentence_each():
         "This password is too short. It must contain at least 8 characters. "
         "This password is too common. This password is entirely numeric."
     )
+
+
+def test_an_owner_of_another_workspace_is_told_there_is_no_such_member(member, outsider):
+    before = memberships()
+    assert refusal(services.membership_change_role, actor=outsider, membership=member, role=Role.ADMIN) == (
+        "NOT_FOUND",
+        NOT_FOUND,
+        None,
+        "No such member in this workspace.",
+    )
+    assert refusal(services.membership_remove, actor=outsider, membership=member)[0] == "NOT_FOUND"
+    assert memberships() == before

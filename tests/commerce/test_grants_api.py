@@ -129,3 +129,8 @@ def test_vendor_view_lists_pending_grants_and_fulfils_one(client, pending, owner
     pending.refresh_from_db()
     assert pending.status == "delivered" and pending.license.key == "VIEW-KEY-1"
     assert 'data-testid="no-pending"' in client.get("/staff/vendor/grants/").content.decode()
+
+
+def test_a_grant_id_reads_as_a_grant(staff, pending):
+    (listed,) = staff.get("/api/v1/staff/grants/").json()["results"]
+    assert listed["id"] == pending.public_id and pending.public_id.startswith("grt_")

@@ -178,3 +178,123 @@ def test_a_held_seat_support_re_enabled_stays_enabled_when_payment_resumes(pro_p
     post_event(subscription_event("active", minute=20))
     grant = Grant.objects.get()
     assert (grant.status, grant.on_hold, grant.license.status) == (GrantStatus.DELIVERED, False, "active")
+
+
+@pytest.mark.parametrize("event_id", ["e" * 256, "", "evt\x00", None, 42])
+def test_an_event_without_a_usable_id_is_refused_naming_the_header_and_nothing_is_kept(pro_policy, event_id):
+    with pytest.raises(DomainError) as refused:
+        services.billing_event_receive(event_id=event_id, payload=subscription_event("active", minute=0))
+    assert (refused.value.code, refused.value.field, refused.value.message) == (
+        "EVENT_ID_INVALID",
+        "webhook-id",
+        "Send the event id in the `webhook-id` header.",
+    )
+    assert not BillingEvent.objects.exists() and not Grant.objects.exists()
+
+
+def test_an_event_id_of_255_characters_is_kept_whole_and_applied(pro_policy):
+    response = post_event(subscription_event("active", minute=0), event_id="e" * 255)
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == "e" * 255
+    assert BillingEvent.objects.get().event_id == "e" * 255 and Grant.objects.count() == 1
+
+
+def grant_events():
+    from webhooks.models import WebhookEvent
+
+    return list(WebhookEvent.objects.order_by("created_at", "id").values_list("type", flat=True))
+
+
+@pytest.fixture
+def grant_listener(db):
+    from webhooks.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        url="https://93.184.216.34/h",
+        secret="whsec_x",
+        event_types=["grant.created", "grant.delivered", "grant.failed", "grant.revoked"],
+    )
+
+
+def test_support_re_enabling_a_held_seat_tells_webhooks_nothing_about_the_grant(pro_policy, grant_listener):
+    from licensing.services import licenses as license_services
+
+    post_event(subscription_event("active", minute=0))
+    post_event(subscription_event("on_hold", minute=10))
+    before = grant_events()
+    license_services.license_reinstate(license=Grant.objects.get().license)
+    assert grant_events() == before  # the grant never stopped being delivered
+    grant = Grant.objects.get()
+    assert (grant.status, grant.revocation_reason, grant.on_hold) == (GrantStatus.DELIVERED, "", True)
+
+
+def test_a_seat_staff_revoked_on_the_old_plan_does_not_cost_a_seat_on_the_new_one(pro_policy, team_policy):
+    post_event(subscription_event("active", minute=0, quantity=2))
+    services.grant_revoke(grant=Grant.objects.get(quantity_index=0))
+    post_event(subscription_event("plan_changed", minute=10, product_id="pdt_team", quantity=2))
+    live = Grant.objects.exclude(status=GrantStatus.REVOKED)
+    assert [grant.policy for grant in live] == [team_policy, team_policy]
+
+
+def test_seats_given_up_when_the_quantity_dropped_are_issued_again_when_it_rises(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=3))
+    post_event(subscription_event("plan_changed", minute=10, quantity=2))
+    post_event(subscription_event("plan_changed", minute=20, quantity=3))
+    assert Grant.objects.exclude(status=GrantStatus.REVOKED).count() == 3
+    assert Grant.objects.filter(status=GrantStatus.REVOKED, revocation_reason="plan_changed").count() == 1
+
+
+def test_a_subscription_on_hold_holds_only_its_live_seats_not_one_staff_revoked(pro_policy):
+    post_event(subscription_event("active", minute=0, quantity=2))
+    services.grant_revoke(grant=Grant.objects.get(quantity_index=0))
+    post_event(subscription_event("on_hold", minute=10, quantity=2))
+    held = dict(Grant.objects.values_list("quantity_index", "on_hold"))
+    assert held == {0: False, 1: True}
+
+
+def test_a_subscription_seat_lasts_while_paid_even_on_a_plan_with_a_duration(once_policy):
+    BillingProduct.objects.create(product_id="pdt_yearly", policy=once_policy)  # 365 days when bought once
+    post_event(subscription_event("active", minute=0, product_id="pdt_yearly"))
+    assert License.objects.get().expires_at is None
+
+
+def test_a_delivered_license_is_named_after_the_plan_and_the_purchase(pro_policy):
+    post_event(subscription_event("active", minute=0, subscription_id="sub_42"))
+    assert License.objects.get().name == f"{pro_policy} (sub_42)"
+
+
+def test_a_license_name_from_a_long_plan_and_purchase_id_is_cut_to_150_characters(pro_policy):
+    pro_policy.product.name = "P" * 80
+    pro_policy.product.save()
+    long_id = "s" * 100
+    post_event(subscription_event("active", minute=0, subscription_id=long_id))
+    grant = Grant.objects.select_related("license").get()
+    assert grant.status == GrantStatus.DELIVERED
+    assert grant.license.name == f"{'P' * 80} Pro ({long_id})"[:150]
+
+
+def test_a_key_that_cannot_be_generated_leaves_the_grant_failed_and_says_so_to_webhooks(
+    pro_policy, grant_listener, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from licensing.services import licenses as license_services
+
+    _, taken = license_services.license_create(policy=pro_policy)
+    # A generated key clashing five times running is practically impossible (100 random bits), so the
+    # generator is pinned to a key that is taken: the one way to reach this path.
+    monkeypatch.setattr(license_services, "generate_key", lambda prefix: taken)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(subscription_event("active", minute=0))
+    assert response.status_code == 200 and response.json()["status"] == "processed"
+    grant = Grant.objects.get()
+    assert (grant.status, grant.license) == (GrantStatus.FAILED, None)
+    assert grant_events() == ["grant.created", "grant.failed"]
+    assert not [message for message in mail.outbox if "license key" in message.subject]
+
+
+def test_a_key_staff_supply_makes_a_manual_license(pending):
+    services.grant_fulfil(grant=pending, key="MANUAL-KEY-0010")
+    license = License.objects.get()
+    assert (license.source, license.key) == ("manual", "MANUAL-KEY-0010")

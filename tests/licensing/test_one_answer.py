@@ -177,6 +177,42 @@ def test_a_ci_only_policy_comes_first_and_is_never_a_members_seat(workspace, adm
     assert member_entitlement(membership=member).code == "LICENSE_NOT_ASSIGNED"
 
 
+def test_a_ci_token_with_no_usable_license_is_told_about_the_best_one_not_the_first_made(
+    workspace, admin, policy
+):
+    ci_plan = PolicyFactory(product=policy.product, name="CI", ci_only=True, allow_ci=True)
+    LicenseFactory(policy=ci_plan, workspace=workspace, status=LicenseStatus.REVOKED)
+    suspended = LicenseFactory(policy=policy, workspace=workspace, status=LicenseStatus.SUSPENDED)
+    token = token_services.ci_token_create(actor=admin, name="deploy")
+    answer = token_entitlement(token=token.token, product="emulator")
+    assert (answer.code, answer.license) == ("LICENSE_SUSPENDED", suspended)
+
+
+def test_a_ci_token_runs_under_the_oldest_of_equal_free_licenses(workspace, admin, policy):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    newer = LicenseFactory(policy=policy, workspace=workspace)
+    older = LicenseFactory(policy=policy, workspace=workspace)
+    License.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=1))
+    token = token_services.ci_token_create(actor=admin, name="deploy")
+    assert token_entitlement(token=token.token, product="emulator").candidates == (older, newer)
+
+
+def test_the_members_page_lists_a_members_seats_by_product_then_newest_first(workspace, member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    zeta = LicenseFactory(policy=PolicyFactory(product=ProductFactory(name="Zeta")), assignee=member)
+    alpha_old = LicenseFactory(policy=PolicyFactory(product=ProductFactory(name="Alpha")), assignee=member)
+    alpha_new = LicenseFactory(policy=alpha_old.policy, assignee=member)
+    License.objects.filter(pk=alpha_old.pk).update(created_at=timezone.now() - timedelta(days=1))
+    seats = member_coverage(workspace=workspace, memberships=[member])[member.pk].seats
+    assert seats == [alpha_new, alpha_old, zeta]
+
+
 def test_ci_activation_leaves_the_members_seat_alone(api_client, workspace, admin, member, policy):
     members_seat = LicenseFactory(policy=policy, assignee=member)
     free = LicenseFactory(policy=policy, workspace=workspace)
@@ -240,3 +276,12 @@ def test_my_license_says_what_the_client_would(client, workspace, member, policy
     assert f"under {trial.masked_key}, the workspace trial that covers every member." in page
     License.objects.filter(pk=trial.pk).update(status=LicenseStatus.SUSPENDED)
     assert "The license is suspended; ask the vendor to reinstate it." in client.get(url).content.decode()
+
+
+def test_a_trial_assigned_to_one_member_is_not_the_workspace_trial_on_the_members_page(
+    workspace, owner, member
+):
+    own_trial = LicenseFactory(workspace=workspace, is_trial=True, assignee=member)
+    coverage = member_coverage(workspace=workspace, memberships=[owner, member])
+    assert coverage[owner.pk].trial is None and not coverage[owner.pk].covered
+    assert coverage[member.pk].seats == [own_trial]

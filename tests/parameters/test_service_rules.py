@@ -196,3 +196,11 @@ def test_sending_the_same_value_or_only_a_description_makes_no_new_version(owner
     parameter.refresh_from_db()
     assert (parameter.version, parameter.description) == (1, "new")
     assert ParameterVersion.objects.count() == 1
+
+
+def test_a_reveal_is_logged_with_who_which_value_and_from_where(owner, make_param):
+    parameter = make_param("API_TOKEN", "s3cret", stage="prod", secret=True)
+    assert services.parameter_reveal(actor=owner, parameter=parameter, ip="203.0.113.9") == "s3cret"
+    event = SecurityEvent.objects.get(action=SecurityAction.PARAMETER_REVEALED)
+    assert (event.actor, event.ip, event.workspace_id) == (owner.user, "203.0.113.9", owner.workspace_id)
+    assert event.detail == "Revealed API_TOKEN (stage prod, v1)."

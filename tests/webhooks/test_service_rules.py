@@ -1,12 +1,18 @@
 """The webhook services' own rules, which hold whichever door (API, dashboard, admin) calls them."""
 
-import pytest
+import base64
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from licensing.services import licenses as license_services
 from project.errors import DomainError
 from tests.factories import UserFactory
+from tests.licensing.factories import LicenseFactory
 from webhooks import services
 from webhooks.events import EVENT_TYPES
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +75,15 @@ def test_event_types_are_kept_once_each_in_the_documented_order(owner):
     assert endpoint.event_types == ["license.created", "member.added"]
 
 
+def test_event_types_follow_the_documented_order_not_the_alphabet(owner):
+    endpoint, _ = services.endpoint_create(
+        actor=owner,
+        url=URL,
+        event_types=["grant.created", "token.created", "license.revoked", "license.created"],
+    )
+    assert endpoint.event_types == ["license.created", "license.revoked", "token.created", "grant.created"]
+
+
 def test_an_unknown_payload_format_is_refused_naming_the_formats(owner):
     error = refusal(
         lambda: services.endpoint_create(
@@ -108,3 +123,75 @@ def test_who_may_manage_is_told_exactly_what_to_do(owner, member, outsider):
         "Only support staff can manage vendor webhook endpoints.",
     )
     assert WebhookEndpoint.objects.get() == endpoint
+
+
+def test_an_endpoint_records_who_made_it_a_member_or_a_staff_user(owner, workspace):
+    mine, _ = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    staff = UserFactory(is_staff=True)
+    vendor, _ = services.endpoint_create(actor=staff, url=URL, event_types=["license.created"])
+    assert (mine.workspace, mine.created_by) == (workspace, owner.user)
+    assert (vendor.workspace, vendor.created_by) == (None, staff)
+    assert WebhookEndpoint.objects.get(pk=mine.pk).created_by == owner.user
+
+
+def test_an_endpoint_created_disabled_hears_nothing_until_enabled(owner, workspace):
+    endpoint, _ = services.endpoint_create(
+        actor=owner, url=URL, event_types=["license.revoked"], enabled=False
+    )
+    assert not WebhookEndpoint.objects.get(pk=endpoint.pk).enabled
+    license_services.license_revoke(license=LicenseFactory(workspace=workspace))
+    assert not WebhookDelivery.objects.exists()
+
+    services.endpoint_update(actor=owner, endpoint=endpoint, enabled=True)
+    license_services.license_revoke(license=LicenseFactory(workspace=workspace))
+    assert WebhookDelivery.objects.get().endpoint == endpoint
+
+
+def test_an_update_changes_only_what_is_given(owner):
+    endpoint, _ = services.endpoint_create(
+        actor=owner, url=URL, event_types=["license.created"], description="CRM"
+    )
+    services.endpoint_update(
+        actor=owner, endpoint=endpoint, url="https://93.184.216.35/new", event_types=["member.added"]
+    )
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.event_types, endpoint.description, endpoint.enabled) == (
+        "https://93.184.216.35/new",
+        ["member.added"],
+        "CRM",
+        True,
+    )
+    services.endpoint_update(actor=owner, endpoint=endpoint, description="  Billing  ")
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.event_types, endpoint.description) == (
+        "https://93.184.216.35/new",
+        ["member.added"],
+        "Billing",
+    )
+
+
+def test_after_a_rotation_the_old_secret_keeps_signing_for_exactly_24_hours(owner):
+    endpoint, old = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    before = timezone.now()
+    endpoint, new = services.endpoint_rotate_secret(actor=owner, endpoint=endpoint)
+    endpoint.refresh_from_db()
+    assert (endpoint.secret, endpoint.previous_secret) == (new, old) and new != old
+    assert before + timedelta(hours=24) <= endpoint.previous_secret_expires_at
+    assert endpoint.previous_secret_expires_at <= timezone.now() + timedelta(hours=24)
+
+
+def test_a_signing_secret_is_whsec_and_32_random_bytes_new_on_each_rotation(owner):
+    endpoint, first = services.endpoint_create(actor=owner, url=URL, event_types=["license.created"])
+    _, second = services.endpoint_rotate_secret(actor=owner, endpoint=endpoint)
+    for secret in (first, second):
+        assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    assert first != second
+
+
+def test_an_event_is_recorded_at_the_time_its_payload_states(owner, workspace):
+    services.endpoint_create(actor=owner, url=URL, event_types=["license.revoked"])
+    license_services.license_revoke(license=LicenseFactory(workspace=workspace))
+    event = WebhookEvent.objects.get()
+    delivery = WebhookDelivery.objects.get()
+    assert event.payload["timestamp"] == event.created_at.isoformat()
+    assert delivery.next_attempt_at == event.created_at
