@@ -1,9 +1,10 @@
 """What the client API answers from: snapshots of the hot-path reads in the shared client cache
 (project/client_cache.py), and the generations that make them stale.
 
-- **A license key** (`key:<key hash>`): the license with its policy, product, workspace and assignee,
-  and, once a request has named a machine, the license's machines (up to MACHINES_KEPT; a license
-  with more reads the named machine from the database). Generations: the key's and the catalogue's.
+- **A license key** (`key:<key hash>`): the license with its policy and product; once a request
+  has named a machine, the license's machines too (up to MACHINES_KEPT; a license with more reads
+  the named machine from the database); and for a certificate, its workspace, its assignee and each
+  machine's member (`full`). Generations: the key's and the catalogue's.
 - **An auth token** (`token:<token hash>`): the token with its member, user and workspace, and the
   licenses it runs under, best first (selectors.entitlement.token_licenses). Generations: the token's
   and the catalogue's, checked in the read, and its workspace's, checked in the second round trip
@@ -16,8 +17,7 @@ saved or deleted License, Activation, Policy, Product, AuthToken, Membership, Wo
 touches, once the transaction commits: every service, admin form and management command is covered,
 and none can forget. A re-keyed license or a reset token also retires its old hash's snapshot. The
 writes that send no signal (seat release, heartbeats) call `licenses_changed` / `machines_changed`
-themselves. Counters are not in any snapshot, so counting does
-not invalidate.
+themselves. Counters are not in any snapshot, so counting does not invalidate.
 """
 
 from __future__ import annotations
