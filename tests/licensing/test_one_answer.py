@@ -120,6 +120,18 @@ def test_a_suspended_license_is_not_activated(member, policy):
     assert entitlement_is_activated(answer, membership=member) is False
 
 
+def test_only_a_product_mismatch_names_the_product_field_when_refused(member, policy):
+    """A client that highlights the named field must not blame `product` for a suspended license."""
+    seat = LicenseFactory(policy=policy, assignee=member)
+    license_services.license_suspend(license=seat)
+
+    suspended = member_entitlement(membership=member, product="emulator").refusal()
+    mismatch = member_entitlement(membership=member, product="another-product").refusal()
+
+    assert (suspended.code, suspended.field) == ("LICENSE_SUSPENDED", None)
+    assert (mismatch.code, mismatch.field) == ("PRODUCT_MISMATCH", "product")
+
+
 def test_client_info_agrees_with_activation_about_a_suspended_license(api_client, member, policy):
     seat = LicenseFactory(policy=policy, assignee=member)
     token = token_services.developer_token_rotate(actor=member).plaintext
