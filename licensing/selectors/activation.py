@@ -64,7 +64,9 @@ def license_machine(*, license: License, fingerprint: str = "", activation_id: s
     """The machine of this license with this fingerprint (or activation id), if it is activated."""
     lookup = {"fingerprint": fingerprint} if fingerprint else {"public_id": activation_id}
     return _first(
-        Activation.objects.select_related("membership__user").filter(license_id=license.pk, **lookup)
+        Activation.objects.select_related("membership__user")
+        .defer("membership__user__password")
+        .filter(license_id=license.pk, **lookup)
     )
 
 
