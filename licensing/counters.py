@@ -1,7 +1,7 @@
 """How often, and when last, each license was validated: the dashboard's figures and its chart.
 
 With the shared client cache (project/client_cache.py), a validation is counted in Redis in the same
-round trip that reads the key's snapshot (`validation_count_commands`), under the key's hash, and
+round trip that reads the key's snapshot (`validation_count`), under the key's hash, and
 `validation_counts_flush` (a periodic job, every minute: see project/schedule.py) adds what is
 pending to the database. The dashboard's counts lag by up to a minute; a flush that fails leaves its
 counts in Redis for the next one; counts of a hash that names no license (a mistyped key) are
@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from project.client_cache import client_cache
+from project.client_cache import Count, client_cache
 
 from .models import License, LicenseValidationDay
 
@@ -25,23 +25,23 @@ VALIDATIONS = "validations"  # one hash: "n:<key hash>:<day>" -> count, "t:<key 
 FLUSH_BATCH = 1000
 
 
-def validation_count_commands(pipe, counts_key: str, key_hash: str, now: datetime) -> None:
-    """Add the counting of one validation of the key with this hash to a Redis pipeline."""
-    pipe.hincrby(counts_key, f"n:{key_hash}:{timezone.localdate(now).isoformat()}", 1)
-    pipe.hset(counts_key, f"t:{key_hash}", repr(now.timestamp()))
+def validation_count(counts_key: str, key_hash: str, now: datetime) -> Count:
+    """The counting of one validation of the key with this hash, for a snapshot read to apply."""
+    return Count(
+        counts_key,
+        f"n:{key_hash}:{timezone.localdate(now).isoformat()}",
+        f"t:{key_hash}",
+        repr(now.timestamp()),
+    )
 
 
 def validation_counted(license: License, now: datetime) -> None:
-    """Count one validation of `license` at `now` (when the snapshot read did not count it)."""
-    cache = client_cache()
-    if cache is None:
-        License.objects.filter(pk=license.pk).update(
-            validation_count=F("validation_count") + 1, last_validated_at=now
-        )
-        _days_add({(license.pk, timezone.localdate(now)): 1})
-        return
-    with cache.pipeline() as pipe:
-        validation_count_commands(pipe, cache.key("count", VALIDATIONS), license.key_hash, now)
+    """Count one validation of `license` at `now` in the database: the client API without a shared
+    cache (with one, the snapshot read counts it: `validation_count`)."""
+    License.objects.filter(pk=license.pk).update(
+        validation_count=F("validation_count") + 1, last_validated_at=now
+    )
+    _days_add({(license.pk, timezone.localdate(now)): 1})
 
 
 def _days_add(counts: dict[tuple[int, date], int]) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.signals import setting_changed
@@ -38,7 +37,7 @@ from authtokens import services as token_services
 from authtokens import usage
 from authtokens.models import AuthToken
 from project import metrics
-from project.client_cache import bump_on_commit, client_cache
+from project.client_cache import PendingWindows, bump_on_commit, client_cache
 
 from . import counters
 from .keys import hash_key
@@ -102,12 +101,17 @@ class KeySnapshot:
 
 
 def key_snapshot(
-    *, key: str, machines: bool = False, full: bool = False, count_at: datetime | None = None
+    *,
+    key: str,
+    machines: bool = False,
+    full: bool = False,
+    count_at: datetime | None = None,
+    rate_windows: PendingWindows | None = None,
 ) -> KeySnapshot | None:
     """The license behind a (clean) key, from the snapshot when it is current; None: no such key.
     `machines=True` when the caller will look up a machine, so a miss reads them too; `full=True` when
-    it will sign a certificate. With
-    `count_at`, a validation at that time is counted, in the read's own round trip."""
+    it will sign a certificate. With `count_at`, a validation at that time is counted, in the read's
+    own round trip, as are the request's `rate_windows` (RateLimited if one is over its limit)."""
     cache = client_cache()
     if cache is None:
         license = selectors.license_by_key(key=key)
@@ -118,12 +122,12 @@ def key_snapshot(
     cache_key = cache.key("key", key_hash)
     count = None
     if count_at is not None:
-        counts_key = cache.key("count", counters.VALIDATIONS)
-        count = partial(
-            counters.validation_count_commands, counts_key=counts_key, key_hash=key_hash, now=count_at
-        )
+        count = counters.validation_count(cache.key("count", counters.VALIDATIONS), key_hash, count_at)
     read = cache.snapshot_read(
-        cache_key, [cache.key(_key_generation(key_hash)), cache.key(CATALOG)], also=count
+        cache_key,
+        [cache.key(_key_generation(key_hash)), cache.key(CATALOG)],
+        windows=rate_windows,
+        count=count,
     )
     return _current_or_filled(cache, key_hash, read, machines=machines, full=full)
 
@@ -240,9 +244,12 @@ class TokenSnapshot:
     workspace_generation: bytes | None
 
 
-def token_snapshot(*, raw_token: str, ip: str | None) -> TokenSnapshot:
+def token_snapshot(
+    *, raw_token: str, ip: str | None, rate_windows: PendingWindows | None = None
+) -> TokenSnapshot:
     """The live token behind a presented value and the licenses it runs under (best first), from the
-    snapshot when it is current; the use (from `ip`) is counted. Raises TOKEN_INVALID (and the other
+    snapshot when it is current; the use (from `ip`) is counted, and the first read counts the
+    request's `rate_windows` (RateLimited if one is over its limit). Raises TOKEN_INVALID (and the other
     token refusals) by the rules of authtokens.selectors, which owns them: the live check runs on
     every read, since expiry is a clock."""
     cache = client_cache()
@@ -253,7 +260,7 @@ def token_snapshot(*, raw_token: str, ip: str | None) -> TokenSnapshot:
     kind, digest = token_selectors.token_digest(raw_token)  # format and checksum first: a typo reads nothing
     cache_key = cache.key("token", digest)
     snapshot, generations = cache.snapshot_read(
-        cache_key, [cache.key(_token_generation(digest)), cache.key(CATALOG)]
+        cache_key, [cache.key(_token_generation(digest)), cache.key(CATALOG)], windows=rate_windows
     )
     if snapshot is not None:
         token_selectors.token_check_live(snapshot.token)

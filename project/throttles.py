@@ -5,7 +5,9 @@ across workers and servers. Each limit is a setting (README, *Rate limits*); a t
 The client API's limits are DRF throttles (fixed rates per IP, per license key, per auth token, and
 activations per license per hour), each counted in a fixed window: one atomic increment, rather than
 DRF's default list of every request's time, which grows with the rate and is read and written whole
-on each request. A client may therefore send up to twice the limit across a window's edge.
+on each request. A client may therefore send up to twice the limit across a window's edge. With the
+shared client cache, validate and the token endpoints count their windows in the same round trip as
+their snapshot read (WindowThrottling.windows_ride_along).
 
 Sign-up and password reset count with django-ratelimit; log-in lockouts are django-axes'
 (accounts/lockout.py), which an admin can lift in Django admin.
@@ -18,10 +20,11 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
+from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
 from authtokens.api.authentication import client_ip, parse_bearer
-from project.client_cache import client_cache
+from project.client_cache import PendingWindows, RateLimited, client_cache
 
 
 def _digest(text: str) -> str:
@@ -40,51 +43,78 @@ class _Throttle(SimpleRateThrottle):
         ident = self.identity(request)
         return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def window(self, request, view) -> tuple[str, int, float] | None:
-        """(key of the current window, its length, seconds left in it), or None: not limited."""
+    def window(self, request, view) -> tuple[str, int, int, float] | None:
+        """(key of the current window, its length, the limit, seconds left in it), or None: not limited."""
         key = self.get_cache_key(request, view) if self.rate is not None else None
         if key is None:
             return None
         now = self.timer()
         number = int(now // self.duration)
-        return f"{key}:{number}", self.duration, (number + 1) * self.duration - now
+        return f"{key}:{number}", self.duration, self.num_requests, (number + 1) * self.duration - now
 
     def allow_request(self, request, view):
-        waits = throttles_refused([self], request, view)
-        self.seconds_left = waits[0] if waits else None
+        waits = windows_count(request_windows([self], request, view))
+        self.seconds_left = max(waits) if waits else None
         return not waits
 
     def wait(self):
         return self.seconds_left
 
 
-def throttles_refused(throttles, request, view) -> list[float]:
-    """Count this request in the window of every throttle at once (one round trip with Redis); the
-    seconds to wait for each limit it exceeds."""
-    windows = [(throttle, window) for throttle in throttles if (window := throttle.window(request, view))]
-    counts = _window_counts([(key, seconds) for _, (key, seconds, _) in windows])
-    return [
-        left
-        for (throttle, (_, _, left)), count in zip(windows, counts, strict=True)
-        if count > throttle.num_requests
-    ]
+def request_windows(throttles, request, view) -> PendingWindows:
+    """The windows of every throttle that limits this request, not counted yet."""
+    windows = [window for throttle in throttles if (window := throttle.window(request, view))]
+    shared = client_cache()
+    if shared is not None:
+        windows = [(shared.key(key), *rest) for key, *rest in windows]
+    return PendingWindows(windows)
+
+
+def windows_count(windows: PendingWindows) -> list[float]:
+    """Count the request in each window now (one round trip with Redis); the seconds to wait for each
+    limit it exceeds."""
+    shared = client_cache()
+    if shared is not None:
+        counts = shared.windows_count(windows)
+    else:
+        windows.counted = True
+        counts = [_local_window_count(key, seconds) for key, seconds, _, _ in windows.windows]
+    return windows.waits(counts)
 
 
 class WindowThrottling:
-    """For APIViews whose throttles are all ours: every limit in one round trip, not one each."""
+    """For APIViews whose throttles are all ours: every limit counted in one round trip, not one each.
+
+    With the shared client cache, a view that sets `windows_ride_along` leaves its windows pending
+    (`self.rate_windows`) for the request's first snapshot read to count in its own round trip
+    (ClientCache.snapshot_read), which raises RateLimited if one is over its limit. A request that
+    ends without such a read (a 400, say) has them counted here as it ends, so every request is
+    counted once, and one over a limit is answered 429 whatever else went wrong."""
+
+    windows_ride_along = False
+    rate_windows = None
 
     def check_throttles(self, request):
-        waits = throttles_refused(self.get_throttles(), request, self)
+        windows = request_windows(self.get_throttles(), request, self)
+        if self.windows_ride_along and client_cache() is not None:
+            self.rate_windows = windows
+            return
+        waits = windows_count(windows)
         if waits:
             self.throttled(request, max(waits))
 
+    def handle_exception(self, exc):
+        if isinstance(exc, RateLimited):
+            exc = exceptions.Throttled(exc.wait)
+        return super().handle_exception(exc)
 
-def _window_counts(windows: list[tuple[str, int]]) -> list[int]:
-    """Count one request in each (key, seconds) fixed window; each window's count so far."""
-    shared = client_cache()
-    if shared is not None:
-        return shared.window_counts([(shared.key(key), seconds) for key, seconds in windows])
-    return [_local_window_count(key, seconds) for key, seconds in windows]
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Whatever the answer, windows still pending are counted now, and over a limit it is a 429."""
+        if self.rate_windows is not None and not self.rate_windows.counted:
+            waits = windows_count(self.rate_windows)
+            if waits:
+                response = self.handle_exception(exceptions.Throttled(max(waits)))
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def _local_window_count(key: str, seconds: int) -> int:

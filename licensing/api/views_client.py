@@ -80,6 +80,8 @@ class PublicClientView(WindowThrottling, APIView):
 
 
 class LicenseValidateView(PublicClientView):
+    windows_ride_along = True
+
     @extend_schema(request=s.ClientLicenseValidateInput, responses=s.ClientValidationOutput, tags=["client"])
     def post(self, request):
         data = self.parse(s.ClientLicenseValidateInput, request.data)
@@ -88,6 +90,7 @@ class LicenseValidateView(PublicClientView):
             fingerprint=data.get("fingerprint") or None,
             activation_id=data.get("activation_id") or None,
             product=data.get("product") or None,
+            rate_windows=self.rate_windows,
         )
         validation_counted(result.code)
         if not result.valid:
@@ -180,6 +183,7 @@ class TokenClientView(PublicClientView):
     (TOKEN_MISSING, TOKEN_INVALID, LEGACY_TOKEN_SUNSET) and any token kind is welcome."""
 
     throttle_classes = [ClientIPThrottle, AuthTokenThrottle]
+    windows_ride_along = True
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -191,7 +195,9 @@ class TokenClientView(PublicClientView):
                 "find it on your workspace's Auth tokens page.",
                 kind=ErrorKind.UNAUTHENTICATED,
             )
-        snapshot = snapshots.token_snapshot(raw_token=raw, ip=client_ip(request))
+        snapshot = snapshots.token_snapshot(
+            raw_token=raw, ip=client_ip(request), rate_windows=self.rate_windows
+        )
         self.token, self.token_licenses = snapshot.token, snapshot.licenses
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -164,17 +164,23 @@ def _validation_code(license: License, activation, *, product, machine_named: bo
     return "VALID", VALIDATION_MESSAGES["VALID"]
 
 
-def license_key_validate(*, key, fingerprint=None, activation_id=None, product=None) -> ValidationResult:
+def license_key_validate(
+    *, key, fingerprint=None, activation_id=None, product=None, rate_windows=None
+) -> ValidationResult:
     """Whether a key is good (for this product, on this machine). Never raises for a bad license:
     the answer carries `valid` and a code (VALID, NOT_FOUND, EXPIRED, SUSPENDED, REVOKED,
-    NOT_ACTIVATED, PRODUCT_MISMATCH). Raises DomainError only for malformed input."""
+    NOT_ACTIVATED, PRODUCT_MISMATCH). Raises DomainError only for malformed input. The request's
+    pending `rate_windows` are counted with the key's read (RateLimited if one is over its limit)."""
     key = _clean_key(key)
     fingerprint = _clean_fingerprint(fingerprint, required=False)
     activation_id = _clean_text(activation_id, field="activation_id", max_length=32, label="activation id")
     product = _clean_text(product, field="product", max_length=PRODUCT_MAX_LENGTH)
 
     snapshot = snapshots.key_snapshot(
-        key=key, machines=bool(fingerprint or activation_id), count_at=timezone.now()
+        key=key,
+        machines=bool(fingerprint or activation_id),
+        count_at=timezone.now(),
+        rate_windows=rate_windows,
     )
     if snapshot is None:
         return ValidationResult(False, "NOT_FOUND", VALIDATION_MESSAGES["NOT_FOUND"])

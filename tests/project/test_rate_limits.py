@@ -110,8 +110,11 @@ def test_sign_up_is_limited_per_ip(settings, db):
 
 
 # ---------------------------------------------------------------- public client API
+# Each runs twice (client_cache_mode): counted in the local cache, and in Redis, where validate and the
+# token endpoints count the windows in the round trip that reads the key's or the token's snapshot.
 
 
+@pytest.mark.usefixtures("client_cache_mode")
 def test_validate_answers_429_past_its_per_key_limit_and_keeps_answering_other_keys(api_client, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "license_key": "5/min"}
     hammered, other = LicenseFactory(), LicenseFactory()
@@ -124,6 +127,7 @@ def test_validate_answers_429_past_its_per_key_limit_and_keeps_answering_other_k
     assert api_client.post(VALIDATE, {"key": other.plaintext_key}, format="json").status_code == 200
 
 
+@pytest.mark.usefixtures("client_cache_mode")
 def test_the_public_client_api_is_limited_per_ip(settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "client_ip": "3/min"}
     busy, calm = APIClient(REMOTE_ADDR="203.0.113.11"), APIClient(REMOTE_ADDR="198.51.100.3")
@@ -137,6 +141,7 @@ def test_the_public_client_api_is_limited_per_ip(settings):
     assert calm.post(VALIDATE, {"key": keys[3]}, format="json").status_code == 200
 
 
+@pytest.mark.usefixtures("client_cache_mode")
 @pytest.mark.parametrize(
     "path, field", [("/api/v1/licenses/activate", "key"), ("/compat/dodo/licenses/activate", "license_key")]
 )
@@ -157,6 +162,7 @@ def test_activations_are_limited_per_license_per_hour(settings, path, field):
     assert APIClient().post(VALIDATE, {"key": license.plaintext_key}, format="json").status_code == 200
 
 
+@pytest.mark.usefixtures("client_cache_mode")
 def test_client_token_endpoints_are_limited_per_token(settings, member):
     from authtokens.services import developer_token_rotate
 
@@ -169,6 +175,34 @@ def test_client_token_endpoints_are_limited_per_token(settings, member):
         for n in range(3)
     ]
     assert statuses[2] == 429 and 429 not in statuses[:2]
+
+
+@pytest.mark.usefixtures("client_cache_mode")
+def test_a_refused_validation_is_not_counted_as_one(settings, flush_counts):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "license_key": "3/min"}
+    license = LicenseFactory()
+    statuses = [
+        APIClient().post(VALIDATE, {"key": license.plaintext_key}, format="json").status_code
+        for _ in range(5)
+    ]
+    flush_counts()
+    license.refresh_from_db()
+    assert statuses == [200, 200, 200, 429, 429]
+    assert license.validation_count == 3
+
+
+@pytest.mark.usefixtures("client_cache_mode")
+def test_malformed_requests_count_against_the_ip_limit_too(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "client_ip": "2/min"}
+    client = APIClient(REMOTE_ADDR="203.0.113.77")
+    key = LicenseFactory().plaintext_key
+    assert client.post(VALIDATE, {"fingerprint": "no key"}, format="json").status_code == 400
+    assert client.post(VALIDATE, {"key": key, "fingerprint": 7}, format="json").status_code == 400
+    refused = client.post(VALIDATE, {"key": key}, format="json")
+    assert refused.status_code == 429 and refused.json()["code"] == "THROTTLED"
+    # Over the limit, even a malformed request is told to wait rather than what is wrong with it.
+    assert client.post(VALIDATE, {"fingerprint": "no key"}, format="json").status_code == 429
+    assert client.get("/api/v1/client/info", HTTP_AUTHORIZATION="Bearer nonsense").status_code == 429
 
 
 # ---------------------------------------------------------------- through Redis, for real

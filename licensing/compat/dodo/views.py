@@ -110,10 +110,14 @@ class ActivateView(PublicView):
 
 
 class ValidateView(PublicView):
+    windows_ride_along = True
+
     def post(self, request):
         data = self.valid(io.ValidateInput, request.data)
         result = client_services.license_key_validate(
-            key=data["license_key"], activation_id=data.get("license_key_instance_id")
+            key=data["license_key"],
+            activation_id=data.get("license_key_instance_id"),
+            rate_windows=self.rate_windows,
         )
         validation_counted(result.code)
         return Response({"valid": result.valid})
