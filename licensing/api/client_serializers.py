@@ -4,7 +4,13 @@ Inputs are strict: a number where a string belongs is a 400 naming the field,
 not silently turned into text.
 """
 
+import re
+from functools import partial
+
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.fields import ProhibitSurrogateCharactersValidator, empty
 from rest_framework.utils.serializer_helpers import BindingDict
 
 from ..keys import KEY_MAX_LENGTH
@@ -56,9 +62,10 @@ def _product_field(**kwargs):
 
 
 class InputSerializer(serializers.Serializer):
-    """An input serializer whose fields are built once per class and shared by its instances. DRF
-    deep-copies every declared field for each instance, which alone costs about 0.15 ms a request on
-    the hot path; these fields keep no per-request state, so one bound copy serves every request."""
+    """An input serializer for the hot path: its fields are built once per class and shared by its
+    instances (DRF deep-copies every declared field for each instance, about 0.15 ms a request; these
+    keep no per-request state), and `fast_validated` answers a well-formed JSON object without an
+    instance at all."""
 
     @property
     def fields(self):
@@ -69,6 +76,90 @@ class InputSerializer(serializers.Serializer):
                 shared[name] = field
             type(self)._shared_fields = shared
         return shared
+
+    @classmethod
+    def fast_validated(cls, data) -> dict | None:
+        """What `validated_data` would be, for a JSON object every field accepts as it stands; None
+        when anything is missing, of another type, blank, too long or otherwise doubtful, and the
+        serializer must decide (and word the 400). The rules are read from the fields themselves, so
+        there is one home for each: tests/licensing/test_client_input.py checks, over generated
+        inputs, that a fast answer is always the serializer's own. Measured with callgrind on a
+        validation's body: the serializer 234,000 instructions, this 11,000 (a warm validation is
+        about 3 M in all)."""
+        if "_fast_checks" not in cls.__dict__:
+            cls._fast_checks = _fast_checks(cls())
+        return _fast_validated(cls._fast_checks, data)
+
+
+_DOUBTFUL = object()
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fast_text(field, value):
+    if type(value) is not str:
+        return _DOUBTFUL
+    text = value.strip() if field.trim_whitespace else value
+    if not text:
+        return "" if field.allow_blank else _DOUBTFUL
+    if len(text) > field.max_length or "\x00" in text or (not text.isascii() and _SURROGATE.search(text)):
+        return _DOUBTFUL
+    return text
+
+
+def _fast_boolean(field, value):
+    return value if type(value) is bool else _DOUBTFUL
+
+
+def _fast_checks(serializer) -> list | None:
+    """(name, required, default, check) for each field; None when a field or a validation hook is
+    beyond what the fast path knows (then the serializer always decides)."""
+    if type(serializer).validate is not serializers.Serializer.validate:
+        return None
+    checks = []
+    for name, field in serializer.fields.items():
+        if hasattr(serializer, f"validate_{name}") or field.source != name:
+            return None
+        if type(field) is StrictCharField and _only_builtin_text_validators(field):
+            check = partial(_fast_text, field)
+        elif type(field) is StrictBooleanField and not field.validators:
+            check = partial(_fast_boolean, field)
+        elif isinstance(field, InputSerializer) and not field.allow_null:
+            nested = _fast_checks(field)
+            if nested is None:
+                return None
+            check = partial(_fast_validated, nested, doubtful=_DOUBTFUL)
+        else:
+            return None
+        default = field.default if field.default is not empty else _DOUBTFUL
+        checks.append((name, field.required, default, check))
+    return checks
+
+
+def _only_builtin_text_validators(field) -> bool:
+    allowed = (MaxLengthValidator, ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator)
+    return (
+        field.max_length is not None
+        and field.min_length is None
+        and all(type(validator) in allowed for validator in field.validators)
+    )
+
+
+def _fast_validated(checks: list | None, data, doubtful=None):
+    if checks is None or type(data) is not dict:
+        return doubtful
+    validated = {}
+    for name, required, default, check in checks:
+        if name not in data:
+            if required:
+                return doubtful
+            if default is not _DOUBTFUL:
+                validated[name] = default() if callable(default) else default
+            continue
+        value = check(data[name])
+        if value is _DOUBTFUL:
+            return doubtful
+        validated[name] = value
+    return validated
 
 
 class ClientLicenseValidateInput(InputSerializer):
@@ -246,11 +337,15 @@ class ClientInfoOutput(serializers.Serializer):
 # serializers above costs as much as the rest of the request. These functions produce the very same
 # JSON (tests/licensing/test_client_license_keys.py compares them) and the serializers stay the schema.
 
-_DATETIME = serializers.DateTimeField()
-
 
 def _datetime(value):
-    return _DATETIME.to_representation(value) if value is not None else None
+    """What serializers.DateTimeField writes (ISO 8601 in the current time zone, Z for UTC), at a
+    quarter of its cost: the client API never activates a time zone, so the default one is current,
+    and DRF's format settings are read once per call there (three datetimes a validation)."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_default_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def license_data(license) -> dict:

@@ -65,6 +65,9 @@ class PublicClientView(WindowThrottling, APIView):
     throttle_classes = [ClientIPThrottle, LicenseKeyThrottle]
 
     def parse(self, serializer_class, data):
+        validated = serializer_class.fast_validated(data)
+        if validated is not None:
+            return validated
         serializer = serializer_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

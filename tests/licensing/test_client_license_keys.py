@@ -417,14 +417,17 @@ def test_an_encrypted_policy_key_still_validates(api_client, product):
     assert body["code"] == "VALID"
 
 
-def test_the_fast_output_matches_the_documented_serializers(license):
+@pytest.mark.parametrize("time_zone", ["UTC", "America/St_Johns"])
+def test_the_fast_output_matches_the_documented_serializers(license, settings, time_zone):
     from licensing.api.client_serializers import ClientValidationOutput, validation_data
     from licensing.services.activation import license_key_validate
 
+    settings.TIME_ZONE = time_zone
     ActivationFactory(license=license, fingerprint="fp", last_heartbeat_at=None)
     license.policy.heartbeat_interval = timedelta(minutes=5)
     license.policy.save()
-    License.objects.filter(pk=license.pk).update(metadata={"seats": 3}, name="Team")
+    expires_at = timezone.now() + timedelta(days=3, microseconds=1234)
+    License.objects.filter(pk=license.pk).update(metadata={"seats": 3}, name="Team", expires_at=expires_at)
 
     for fingerprint in ("fp", "unknown"):
         result = license_key_validate(key=license.plaintext_key, fingerprint=fingerprint)
