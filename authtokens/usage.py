@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from project.client_cache import client_cache
+from project.client_cache import client_cache, from_cache_or_database
 
 from .models import TokenUsageDay
 
@@ -66,12 +66,12 @@ def usage_count_commands(pipe, uses_key: str, token_hash: str, ip: str | None, n
 def record(token, ip: str | None) -> None:
     ip = clean_ip(ip)
     now = timezone.now()
-    cache = client_cache()
-    if cache is None:
-        upsert([(token.pk, now.date(), 1, now, ip)])
-        return
-    with cache.pipeline() as pipe:
-        usage_count_commands(pipe, cache.key("count", USES), token.token_hash, ip, now)
+
+    def counted_in_cache(cache):
+        with cache.pipeline() as pipe:
+            usage_count_commands(pipe, cache.key("count", USES), token.token_hash, ip, now)
+
+    from_cache_or_database(counted_in_cache, lambda: upsert([(token.pk, now.date(), 1, now, ip)]))
 
 
 def _parse(

@@ -37,7 +37,7 @@ from authtokens import services as token_services
 from authtokens import usage
 from authtokens.models import AuthToken
 from project import metrics
-from project.client_cache import PendingWindows, bump_on_commit, client_cache
+from project.client_cache import PendingWindows, bump_on_commit, client_cache, from_cache_or_database
 
 from . import counters
 from .keys import hash_key
@@ -112,19 +112,27 @@ def key_snapshot(
     `machines=True` when the caller will look up a machine, so a miss reads them too; `full=True` when
     it will sign a certificate. With `count_at`, a validation at that time is counted, in the read's
     own round trip, as are the request's `rate_windows` (RateLimited if one is over its limit)."""
-    cache = client_cache()
-    if cache is None:
-        license = selectors.license_by_key(key=key)
-        if license is not None and count_at is not None:
-            counters.validation_counted(license, count_at)
-        return KeySnapshot(license) if license is not None else None
+    return from_cache_or_database(
+        lambda cache: _key_snapshot_cached(cache, key, machines, full, count_at, rate_windows),
+        lambda: _key_snapshot_from_database(key, count_at, rate_windows),
+    )
+
+
+def _key_snapshot_from_database(key, count_at, rate_windows) -> KeySnapshot | None:
+    _count_windows_here(rate_windows)
+    license = selectors.license_by_key(key=key)
+    if license is not None and count_at is not None:
+        counters.validation_counted(license, count_at)
+    return KeySnapshot(license) if license is not None else None
+
+
+def _key_snapshot_cached(cache, key, machines, full, count_at, rate_windows) -> KeySnapshot | None:
     key_hash = hash_key(key)
-    cache_key = cache.key("key", key_hash)
     count = None
     if count_at is not None:
         count = counters.validation_count(cache.key("count", counters.VALIDATIONS), key_hash, count_at)
     read = cache.snapshot_read(
-        cache_key,
+        cache.key("key", key_hash),
         [cache.key(_key_generation(key_hash)), cache.key(CATALOG)],
         windows=rate_windows,
         count=count,
@@ -132,12 +140,22 @@ def key_snapshot(
     return _current_or_filled(cache, key_hash, read, machines=machines, full=full)
 
 
+def _count_windows_here(rate_windows: PendingWindows | None) -> None:
+    """Windows that were to ride along with a snapshot read that Redis did not answer."""
+    if rate_windows is not None and not rate_windows.counted:
+        rate_windows.raise_if_refused(rate_windows.count_locally())
+
+
 def keys_with_machines(licenses: list[License]) -> dict[int, KeySnapshot]:
     """{license id: its key's snapshot, with its machines} for these licenses, in one round trip:
     what token activation and client info look machines up in."""
-    cache = client_cache()
-    if cache is None:
-        return {license.pk: KeySnapshot(license) for license in licenses}  # machines read as asked
+    return from_cache_or_database(
+        lambda cache: _keys_with_machines_cached(cache, licenses),
+        lambda: {license.pk: KeySnapshot(license) for license in licenses},  # machines read as asked
+    )
+
+
+def _keys_with_machines_cached(cache, licenses: list[License]) -> dict[int, KeySnapshot]:
     wanted = [
         (
             cache.key("key", license.key_hash),
@@ -187,10 +205,10 @@ def machines_of(license: License) -> list[Activation] | None:
 _catalog = {"generation": None, "until": 0.0, "policies": {}}
 
 
-def _catalog_policy(policy_id: int, *, catalog_generation) -> Policy:
+def _catalog_policy(policy_id: int, *, catalog_generation, ttl: int) -> Policy:
     now = time.monotonic()
     if _catalog["generation"] != catalog_generation or now >= _catalog["until"]:
-        _catalog.update(generation=catalog_generation, until=now + client_cache().ttl, policies={})
+        _catalog.update(generation=catalog_generation, until=now + ttl, policies={})
     policies = _catalog["policies"]
     if policy_id not in policies:
         policies[policy_id] = selectors.policy_with_product(policy_id=policy_id)
@@ -224,7 +242,9 @@ def _current_or_filled(
     else:
         license = selectors.license_row_by_key_hash(key_hash=key_hash)
         if license is not None:
-            license.policy = _catalog_policy(license.policy_id, catalog_generation=generations[-1])
+            license.policy = _catalog_policy(
+                license.policy_id, catalog_generation=generations[-1], ttl=cache.ttl
+            )
     if license is None:
         return None  # unknown keys are not cached: nothing would invalidate them when issued
     snapshot = KeySnapshot(license, full=full)
@@ -252,11 +272,20 @@ def token_snapshot(
     request's `rate_windows` (RateLimited if one is over its limit). Raises TOKEN_INVALID (and the other
     token refusals) by the rules of authtokens.selectors, which owns them: the live check runs on
     every read, since expiry is a clock."""
-    cache = client_cache()
-    if cache is None:
-        token = token_selectors.token_resolve(raw_token=raw_token)
-        token_services.token_record_use(token=token, ip=ip)
-        return TokenSnapshot(token, token_licenses(token=token), None)
+    return from_cache_or_database(
+        lambda cache: _token_snapshot_cached(cache, raw_token, ip, rate_windows),
+        lambda: _token_snapshot_from_database(raw_token, ip, rate_windows),
+    )
+
+
+def _token_snapshot_from_database(raw_token, ip, rate_windows) -> TokenSnapshot:
+    _count_windows_here(rate_windows)
+    token = token_selectors.token_resolve(raw_token=raw_token)
+    token_services.token_record_use(token=token, ip=ip)
+    return TokenSnapshot(token, token_licenses(token=token), None)
+
+
+def _token_snapshot_cached(cache, raw_token, ip, rate_windows) -> TokenSnapshot:
     kind, digest = token_selectors.token_digest(raw_token)  # format and checksum first: a typo reads nothing
     cache_key = cache.key("token", digest)
     snapshot, generations = cache.snapshot_read(

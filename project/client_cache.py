@@ -26,17 +26,24 @@ its taken hash behind, and the next flush applies it first.
 
 from __future__ import annotations
 
+import logging
 import pickle
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.db import transaction
 
 REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+
+logger = logging.getLogger("keyward.client_cache")
 
 # A client request's cache work in one round trip (EVALSHA): count the request in each rate-limit
 # window (INCR; EXPIRE on the window's first request); if any window is over its limit, stop there;
@@ -103,6 +110,14 @@ class PendingWindows:
         if waits:
             raise RateLimited(max(waits))
 
+    def count_locally(self) -> list[int]:
+        """Count the request in each window in this process's cache: without Redis, the embedded
+        local-memory cache; with Redis unreachable, one of this process's own (limits then hold per
+        process until Redis answers again). Each window's count."""
+        self.counted = True
+        store = _unreachable_windows if settings.CACHES["default"]["BACKEND"] == REDIS_BACKEND else cache
+        return [_local_window_count(store, key, seconds) for key, seconds, _, _ in self.windows]
+
     def waits(self, counts: list[int]) -> list[float]:
         return [
             left for (_, _, limit, left), count in zip(self.windows, counts, strict=True) if count > limit
@@ -167,9 +182,8 @@ class ClientCache:
     ) -> tuple[list[int], list]:
         window_keys, args = [], []
         if windows is not None:
-            windows.counted = True
             for key, seconds, limit, _left in windows.windows:
-                window_keys.append(key)
+                window_keys.append(self.key(key))
                 args += [limit, seconds]
         args = [len(window_keys), *args]
         keys = [*window_keys, *names]
@@ -178,7 +192,10 @@ class ClientCache:
             args += [count.incr_field, count.set_field, count.set_value]
         else:
             args.append("")
-        return self._admitted_read_script(keys=keys, args=args, client=self.redis)
+        result = self._admitted_read_script(keys=keys, args=args, client=self.redis)
+        if windows is not None:
+            windows.counted = True
+        return result
 
     def snapshot_write(self, key: str, generations: tuple, payload) -> None:
         self.redis.set(key, pickle.dumps((generations, payload), pickle.HIGHEST_PROTOCOL), ex=self.ttl)
@@ -230,8 +247,20 @@ class ClientCache:
         pipe.execute()
 
 
+def _local_window_count(store, key: str, seconds: int) -> int:
+    store.add(key, 0, timeout=seconds)
+    try:
+        return store.incr(key)
+    except ValueError:  # the window expired between the two calls
+        store.add(key, 1, timeout=seconds)
+        return 1
+
+
+_unreachable_windows = LocMemCache("keyward-rate-windows", {})
+
 _cache: ClientCache | None = None
 _configured = False
+_unreachable_until = 0.0
 
 
 def _build() -> ClientCache | None:
@@ -247,17 +276,45 @@ def _build() -> ClientCache | None:
 
 
 def client_cache() -> ClientCache | None:
-    """The shared client cache, or None when the client API works from the database alone."""
+    """The shared client cache, or None when the client API works from the database alone: without
+    Redis, or for CLIENT_CACHE_RETRY_SECONDS after Redis did not answer."""
     global _cache, _configured
     if not _configured:
         _cache, _configured = _build(), True
+    if _unreachable_until and time.monotonic() < _unreachable_until:
+        return None
     return _cache
 
 
+def cache_unreachable(exc: Exception) -> None:
+    """Redis did not answer: the client API works from the database (counting its rate limits in
+    this process) for CLIENT_CACHE_RETRY_SECONDS, then tries Redis again. Logged once per outage."""
+    global _unreachable_until
+    if not _unreachable_until:
+        logger.warning("client_cache.unreachable: answering from the database (%s)", type(exc).__name__)
+    _unreachable_until = time.monotonic() + settings.CLIENT_CACHE_RETRY_SECONDS
+
+
+def from_cache_or_database(cached, uncached):
+    """`cached(cache)` with the shared cache; `uncached()` without it, or when Redis does not answer.
+    Customers' software must start even while Redis is down: the database can answer everything."""
+    global _unreachable_until
+    cache = client_cache()
+    if cache is not None:
+        try:
+            result = cached(cache)
+        except UNREACHABLE as exc:
+            cache_unreachable(exc)
+        else:
+            _unreachable_until = 0.0
+            return result
+    return uncached()
+
+
 def _reset(*, setting, **kwargs):
-    global _configured
+    global _configured, _unreachable_until
     if setting in {"CACHES", "CLIENT_CACHE_SECONDS"}:
-        _configured = False
+        _configured, _unreachable_until = False, 0.0
 
 
 setting_changed.connect(_reset)

@@ -114,6 +114,9 @@ CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="keyward")
 # every server at once, and this TTL only bounds the life of a snapshot that nothing invalidated.
 # 0 turns the snapshots off (every request reads the database and writes its counters).
 CLIENT_CACHE_SECONDS = env.int("CLIENT_CACHE_SECONDS", default=60)
+# When Redis does not answer, the client API answers from the database (rate limits counted per
+# process) and tries Redis again after this many seconds.
+CLIENT_CACHE_RETRY_SECONDS = env.int("CLIENT_CACHE_RETRY_SECONDS", default=10)
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

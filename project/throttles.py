@@ -16,7 +16,6 @@ Sign-up and password reset count with django-ratelimit; log-in lockouts are djan
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
@@ -24,7 +23,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
 from authtokens.api.authentication import client_ip, parse_bearer
-from project.client_cache import PendingWindows, RateLimited, client_cache
+from project.client_cache import PendingWindows, RateLimited, client_cache, from_cache_or_database
 
 
 def _digest(text: str) -> str:
@@ -63,22 +62,13 @@ class _Throttle(SimpleRateThrottle):
 
 def request_windows(throttles, request, view) -> PendingWindows:
     """The windows of every throttle that limits this request, not counted yet."""
-    windows = [window for throttle in throttles if (window := throttle.window(request, view))]
-    shared = client_cache()
-    if shared is not None:
-        windows = [(shared.key(key), *rest) for key, *rest in windows]
-    return PendingWindows(windows)
+    return PendingWindows([window for throttle in throttles if (window := throttle.window(request, view))])
 
 
 def windows_count(windows: PendingWindows) -> list[float]:
     """Count the request in each window now (one round trip with Redis); the seconds to wait for each
     limit it exceeds."""
-    shared = client_cache()
-    if shared is not None:
-        counts = shared.windows_count(windows)
-    else:
-        windows.counted = True
-        counts = [_local_window_count(key, seconds) for key, seconds, _, _ in windows.windows]
+    counts = from_cache_or_database(lambda shared: shared.windows_count(windows), windows.count_locally)
     return windows.waits(counts)
 
 
@@ -115,15 +105,6 @@ class WindowThrottling:
             if waits:
                 response = self.handle_exception(exceptions.Throttled(max(waits)))
         return super().finalize_response(request, response, *args, **kwargs)
-
-
-def _local_window_count(key: str, seconds: int) -> int:
-    cache.add(key, 0, timeout=seconds)
-    try:
-        return cache.incr(key)
-    except ValueError:  # the window expired between the two calls
-        cache.add(key, 1, timeout=seconds)
-        return 1
 
 
 class ClientIPThrottle(_Throttle):
