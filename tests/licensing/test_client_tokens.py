@@ -434,3 +434,52 @@ def test_an_assigned_seat_wins_over_the_workspace_trial(api_client, member, prod
     response = activate(api_client, developer_token(member))
 
     assert response.json()["license"]["id"] == seat.public_id
+
+
+def test_of_two_equal_seats_a_member_runs_under_the_newest(api_client, member, policy):
+    older = LicenseFactory(policy=policy, assignee=member)
+    newer = LicenseFactory(policy=policy, assignee=member)
+    License.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=1))
+
+    response = activate(api_client, developer_token(member))
+
+    assert response.json()["license"]["id"] == newer.public_id
+
+
+# ---------------------------------------------------------------- info: is the license activated
+
+
+def test_info_counts_only_the_members_own_machines_on_a_shared_trial(
+    api_client, make_member, workspace, member, product
+):
+    """The trial covers every member: a colleague's machine on it does not make this member activated."""
+    from licensing.services.licenses import workspace_trial_start
+
+    colleague = make_member(workspace, email="colleague@acme.test")
+    PolicyFactory(product=product, name="Trial", trial_available=True, max_activations=None)
+    workspace_trial_start(actor=member)
+    assert activate(api_client, developer_token(colleague), fingerprint="colleague-box").status_code == 201
+    token = developer_token(member)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    before = api_client.get(INFO, {"product": "emulator"}, **headers).json()
+    assert activate(api_client, token, fingerprint="my-box").status_code == 201
+    after = api_client.get(INFO, {"product": "emulator"}, **headers).json()
+    this_machine = api_client.get(INFO, {"product": "emulator", "fingerprint": "my-box"}, **headers).json()
+
+    assert (before["is_license_activated"], after["is_license_activated"]) == (False, True)
+    assert this_machine["is_license_activated"] is True
+
+
+def test_info_for_a_ci_token_counts_any_machine_on_its_license(api_client, admin, member, policy):
+    """A CI token has no machines of its own: the license it runs under is activated if any machine is on
+    it, even a member's (a member's seat is a CI token's last resort)."""
+    LicenseFactory(policy=policy, assignee=member)
+    ci = ci_token(admin)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {ci}"}
+
+    before = api_client.get(INFO, **headers).json()
+    assert activate(api_client, developer_token(member)).status_code == 201
+    after = api_client.get(INFO, **headers).json()
+
+    assert (before["is_license_activated"], after["is_license_activated"]) == (False, True)

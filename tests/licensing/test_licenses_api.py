@@ -181,6 +181,7 @@ def test_trial_start_via_api(client_for, member, admin):
 def test_license_status_for_a_member(client_for, member, seat):
     body = client_for(member).get(f"{BASE}/license-status/").json()
     assert body["licensed"] is True and body["code"] == "VALID"
+    assert body["message"] == "The license is valid."
     assert body["member"] == "member@acme.test" and body["license"]["id"] == seat.public_id
     assert "key" not in body["license"]
 
@@ -197,6 +198,34 @@ def test_license_status_explains_an_unusable_seat(client_for, member, seat, chan
     License.objects.filter(pk=seat.pk).update(**change)
     body = client_for(member).get(f"{BASE}/license-status/").json()
     assert body["licensed"] is False and body["code"] == code
+
+
+def test_license_status_names_the_best_of_a_members_unusable_seats_not_the_newest(
+    client_for, workspace, member
+):
+    """A suspended seat can be reinstated, a revoked one cannot: the member is told about the former."""
+    suspended = LicenseFactory(workspace=workspace, assignee=member, status=LicenseStatus.SUSPENDED)
+    LicenseFactory(workspace=workspace, assignee=member, status=LicenseStatus.REVOKED)
+    License.objects.filter(pk=suspended.pk).update(created_at=timezone.now() - timedelta(days=1))
+    body = client_for(member).get(f"{BASE}/license-status/").json()
+    assert (body["code"], body["license"]["id"]) == ("LICENSE_SUSPENDED", suspended.public_id)
+    assert body["message"] == "The license is suspended; ask the vendor to reinstate it."
+
+
+def test_a_member_whose_seat_was_revoked_is_told_about_the_seat_not_the_expired_trial_before_it(
+    client_for, member
+):
+    from licensing.services import licenses as license_services
+
+    PolicyFactory(trial_available=True)
+    trial = license_services.workspace_trial_start(actor=member)
+    seat = LicenseFactory(workspace=member.workspace, assignee=member)
+    license_services.license_revoke(license=seat)
+    License.objects.filter(pk=trial.pk).update(expires_at=timezone.now() - timedelta(days=1))
+
+    body = client_for(member).get(f"{BASE}/license-status/").json()
+
+    assert (body["code"], body["license"]["id"]) == ("LICENSE_REVOKED", seat.public_id)
 
 
 def test_license_status_without_a_seat(client_for, admin, seat):
@@ -221,6 +250,35 @@ def test_license_status_with_a_ci_token(workspace, owner):
     assert body["licensed"] is True and body["license"]["id"] == ci_license.public_id
     # Everything else in the workspace API is closed to CI tokens.
     assert client.get(f"{BASE}/licenses/").status_code == 403
+
+
+def test_a_ci_token_without_a_ci_license_is_told_so_naming_the_product_only_when_it_asked(workspace, owner):
+    token = token_services.ci_token_create(actor=owner, name="deploy").plaintext
+    LicenseFactory(workspace=workspace, policy=PolicyFactory(product__code="emulator", allow_ci=False))
+    fix = "allows CI tokens; ask your workspace admin for a license whose plan allows CI."
+
+    any_product = bearer(token).get(f"{BASE}/license-status/").json()
+    emulator = bearer(token).get(f"{BASE}/license-status/", {"product": "emulator"}).json()
+
+    assert any_product["code"] == emulator["code"] == "LICENSE_NOT_ASSIGNED"
+    assert any_product["message"] == f"No license of this workspace {fix}"
+    assert emulator["message"] == f"No license of this workspace for emulator {fix}"
+
+
+def test_a_ci_token_asking_for_a_product_runs_only_under_that_products_license(workspace, owner):
+    token = token_services.ci_token_create(actor=owner, name="deploy").plaintext
+    other = LicenseFactory(workspace=workspace, policy=PolicyFactory(product__code="other", allow_ci=True))
+    License.objects.filter(pk=other.pk).update(created_at=timezone.now() - timedelta(days=1))
+
+    before = bearer(token).get(f"{BASE}/license-status/", {"product": "emulator"}).json()
+    emulator = LicenseFactory(
+        workspace=workspace, policy=PolicyFactory(product__code="emulator", allow_ci=True)
+    )
+    after = bearer(token).get(f"{BASE}/license-status/", {"product": "emulator"}).json()
+
+    assert (before["licensed"], before["code"], before["license"]) == (False, "PRODUCT_MISMATCH", None)
+    assert before["message"] == "This license is for other, not emulator; use a license for emulator."
+    assert (after["licensed"], after["license"]["id"]) == (True, emulator.public_id)
 
 
 def test_ci_token_of_another_workspace_gets_404(make_member, other_workspace):

@@ -204,6 +204,22 @@ def test_unknown_keys_are_not_cached(api_client, seat):
     assert not list(cache.redis.scan_iter(cache.key("key", "*")))
 
 
+def test_a_token_snapshot_holds_no_license_key_and_no_password(api_client, seat, token, member, owner):
+    """A developer token's snapshot and a CI token's (which lists members' seats as a last resort) keep
+    the licenses they run under, but never a plaintext key or the seat holder's password hash."""
+    cache = client_cache()
+    ci = token_services.ci_token_create(actor=owner, name="deploy").plaintext
+    assert info(api_client, token).json()["license"]["id"] == seat.public_id
+    assert info(api_client, ci).json()["license"]["id"] == seat.public_id
+
+    stored = [cache.redis.get(name) for name in cache.redis.scan_iter(cache.key("token", "*"))]
+
+    assert len(stored) == 2 and seat.key == seat.plaintext_key and member.user.password
+    for snapshot in stored:
+        assert seat.plaintext_key.encode() not in snapshot
+        assert member.user.password.encode() not in snapshot
+
+
 # ---------------------------------------------------------------- warm answers read (almost) nothing
 
 
