@@ -124,10 +124,6 @@ def signing_public_key_pem() -> str:
     return _public_pem(signing_public_key())
 
 
-def signing_public_key_raw() -> str:
-    return _public_raw(signing_public_key())
-
-
 def public_key_from_text(text: str) -> Ed25519PublicKey:
     """A public key from a PEM or from base64url of its raw 32 bytes."""
     text = text.strip()

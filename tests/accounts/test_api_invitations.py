@@ -71,6 +71,15 @@ def test_listing_invitations_needs_manage_members(request, client_for, invitatio
         assert "key" not in entry  # the link is for the invitee only
 
 
+def test_a_member_refused_the_invitations_is_told_which_permission_it_takes(client_for, member, invitation):
+    response = client_for(member).get(invitations_url())
+
+    assert response.status_code == 403
+    assert response.json()["message"] == (
+        "You need the “manage members” permission to see invitations; ask a workspace admin."
+    )
+
+
 def test_invitations_filter_by_status_and_search(client_for, owner, workspace, invitation):
     InvitationFactory(workspace=workspace, email="gone@example.com", status=InvitationStatus.REVOKED)
     InvitationFactory(workspace=workspace, email="welcome@example.com", status=InvitationStatus.ACCEPTED)

@@ -248,7 +248,9 @@ def test_security_log_is_for_admins(
 ):
     for n in range(5):
         ci_token(f"t{n}")
-    assert client_for(member).get(f"{API}/acme/security-log/").status_code == 403
+    refused = client_for(member).get(f"{API}/acme/security-log/")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Only workspace admins and owners can read the security log."
     client = client_for(admin)
     with django_assert_max_num_queries(6):
         response = client.get(f"{API}/acme/security-log/?action=token_created")

@@ -171,6 +171,25 @@ def test_recording_a_use_is_one_write_and_counts_are_real(ci_token, django_asser
     assert sum(point["uses"] for point in usage) == 3
 
 
+def test_a_member_sees_their_own_developer_token_usage_but_not_another_members(
+    workspace, member, make_member
+):
+    colleague = make_member(workspace, email="colleague@acme.test")
+    theirs = AuthToken.objects.get(membership=colleague)
+    mine = AuthToken.objects.get(membership=member)
+    services.token_record_use(token=theirs, ip="192.0.2.1")
+
+    assert len(selectors.token_daily_usage(viewer=member, token=mine)) == 30
+    with pytest.raises(DomainError) as caught:
+        selectors.token_daily_usage(viewer=member, token=theirs)
+    assert caught.value.kind == "forbidden"
+    assert caught.value.message == (
+        "You need the “view usage” permission to see token usage; ask a workspace admin."
+    )
+    reader = make_member(workspace, email="reader@acme.test", view_usage=True)
+    assert selectors.token_daily_usage(viewer=reader, token=theirs)[-1]["uses"] == 1
+
+
 def test_ci_token_list_runs_a_constant_number_of_queries(owner, ci_token, django_assert_max_num_queries):
     for n in range(12):
         services.token_record_use(token=ci_token(f"pipeline {n}").token, ip="192.0.2.1")

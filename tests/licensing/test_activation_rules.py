@@ -291,6 +291,12 @@ def test_token_activation_returns_an_aware_utc_expiry_matching_the_certificate(m
     assert result.certificate_expires_at == datetime.fromtimestamp(claims["expires_at"], tz=UTC)
     assert result.activation.membership == member
     assert result.token == _developer_token(member)
+    again = service.token_activate(token=_developer_token(member), product="emulator", fingerprint="fp-1")
+    assert (again.activation.pk, again.activation.is_new, again.token) == (
+        result.activation.pk,
+        False,
+        result.token,
+    )
 
 
 def test_token_activation_checks_its_input_like_every_door(member, policy):

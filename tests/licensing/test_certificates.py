@@ -291,3 +291,82 @@ def test_a_malformed_previous_key_fails_clearly(api_client, settings):
 
     with pytest.raises(ImproperlyConfigured, match="SIGNING_KEY"):
         certificates.public_key_set()
+
+
+def test_a_key_listed_twice_in_the_rotation_is_served_once(
+    api_client, activation, settings, signing_key_text
+):
+    """An operator who moved a key to SIGNING_KEYS_PREVIOUS twice (or as its private and its public form),
+    or left the current key there too, still gets each key once, current first, and later keys kept."""
+    old_text, older_text = new_key_text(), new_key_text()
+    settings.SIGNING_KEY = old_text
+    old_public_pem = signing_public_key_pem()
+    old_certificate = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = older_text
+    older_certificate = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = signing_key_text
+    settings.SIGNING_KEYS_PREVIOUS = [old_text, signing_key_text, old_public_pem, older_text]
+
+    key_set = api_client.get(PUBLIC_KEY).json()["keys"]
+
+    kids = [entry["kid"] for entry in key_set]
+    assert len(kids) == len(set(kids)) == 3
+    assert [entry["current"] for entry in key_set] == [True, False, False]
+    assert key_set[1]["public_key_pem"] == old_public_pem
+    for certificate in (old_certificate, older_certificate):
+        assert certificate_verify(certificate=certificate, public_key=key_set)["license"]
+
+
+def test_a_certificate_without_a_key_id_is_checked_with_the_current_key(api_client, activation):
+    """Certificates issued before key ids existed carry no `kid`: the first key of the set checks them."""
+    claims = certificate_payload_of(certificate_issue(license=activation.license, activation=activation))
+    del claims["kid"]
+    body = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
+    keyless = f"cert/{b64url(body)}.{b64url(certificates.signing_key().sign(body))}"
+
+    key_set = api_client.get(PUBLIC_KEY).json()["keys"]
+
+    assert certificate_verify(certificate=keyless, public_key=key_set) == claims
+
+
+def test_a_certificate_of_an_unknown_key_says_to_activate_again(activation, settings, signing_key_text):
+    settings.SIGNING_KEY = new_key_text()
+    stranger = certificate_issue(license=activation.license, activation=activation)
+    settings.SIGNING_KEY = signing_key_text
+
+    with pytest.raises(DomainError) as error:
+        certificate_verify(certificate=stranger, public_key=[signing_public_key_pem()])
+    assert error.value.message == (
+        "The certificate's signature is by a key this server does not know; activate again."
+    )
+
+
+@pytest.mark.parametrize("payload", [b"[1, 2]", b'"text"', b"42", b"null", b"not json", b"\xff\xfe"])
+def test_a_payload_that_is_not_a_json_object_is_refused_as_a_mismatch(activation, payload):
+    signature = b64url(certificates.signing_key().sign(payload))
+
+    with pytest.raises(DomainError) as error:
+        certificate_verify(
+            certificate=f"cert/{b64url(payload)}.{signature}", public_key=signing_public_key_pem()
+        )
+    assert error.value.code == "CERTIFICATE_INVALID"
+    assert error.value.message == "The certificate's signature does not match; activate the machine again."
+
+
+@pytest.mark.parametrize("stray", ["before-the-payload", "doubled", "after-the-signature"])
+def test_a_certificate_with_a_stray_dot_is_refused(activation, stray):
+    """Only cert/<payload>.<signature> is a certificate; for every payload length (base64 pads each
+    differently) a stray dot makes it none, though the dots alone carry no data."""
+    for size in range(1, 5):
+        activation.fingerprint = "f" * size
+        certificate = certificate_issue(license=activation.license, activation=activation)
+        body, signature = certificate.removeprefix("cert/").split(".")
+        shaped = {
+            "before-the-payload": f"cert/.{body}.{signature}",
+            "doubled": f"cert/{body}..{signature}",
+            "after-the-signature": f"cert/{body}.{signature}.",
+        }[stray]
+
+        with pytest.raises(DomainError) as error:
+            certificate_verify(certificate=shaped, public_key=signing_public_key_pem())
+        assert error.value.code == "CERTIFICATE_INVALID"

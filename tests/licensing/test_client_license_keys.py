@@ -294,6 +294,36 @@ def test_activate_ignores_a_garbage_authorization_header(api_client, license):
     assert response.status_code == 201
 
 
+def test_an_activated_machine_is_refused_once_its_license_is_suspended(api_client, license):
+    """The shortcut for a machine activated before (the snapshot, no lock) refuses what a first activation
+    refuses: a suspended license gives its machines no fresh certificate."""
+    from licensing.services.licenses import license_suspend
+
+    body = {"key": license.plaintext_key, "name": "m", "fingerprint": "fp"}
+    assert post(api_client, ACTIVATE, body).status_code == 201
+    assert post(api_client, ACTIVATE, body).status_code == 200
+    license_suspend(license=license)
+
+    response = post(api_client, ACTIVATE, body)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "LICENSE_SUSPENDED"
+    assert "certificate" not in response.json()
+
+
+def test_an_activated_machine_asking_for_another_product_is_refused(api_client, license):
+    body = {"key": license.plaintext_key, "name": "m", "fingerprint": "fp", "product": "emulator"}
+    assert post(api_client, ACTIVATE, body).status_code == 201
+    assert post(api_client, ACTIVATE, body).status_code == 200
+
+    response = post(api_client, ACTIVATE, {**body, "product": "other-app"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "PRODUCT_MISMATCH"
+    assert "certificate" not in response.json()
+    assert post(api_client, ACTIVATE, body).status_code == 200
+
+
 def test_a_repeat_activation_takes_no_lock_once_warm(
     api_client, license, client_cache_mode, django_assert_max_num_queries
 ):

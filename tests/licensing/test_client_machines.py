@@ -66,3 +66,24 @@ def test_another_workspace_gets_not_found(machine, outsider):
 
     assert error.value.code == "NOT_FOUND"
     assert Activation.objects.filter(pk=machine.pk).exists()
+
+
+def test_a_member_releasing_a_machine_is_in_their_workspace_s_security_log(machine, admin):
+    from authtokens.models import SecurityEvent
+
+    activation_deactivate(activation=machine, actor=admin)
+
+    [event] = SecurityEvent.objects.filter(detail__contains=machine.public_id)
+    assert event.workspace_id == admin.workspace_id
+    assert (event.action, event.get_action_display()) == ("machine_deactivated", "Machine deactivated")
+    assert (event.actor, event.actor_label) == (admin.user, "admin@acme.test")
+
+
+def test_a_machine_released_by_keyward_itself_is_logged_without_a_member(machine):
+    from authtokens.models import SecurityEvent
+
+    activation_deactivate(activation=machine)
+
+    [event] = SecurityEvent.objects.filter(detail__contains=machine.public_id)
+    assert (event.workspace_id, event.action) == (machine.license.workspace_id, "machine_deactivated")
+    assert (event.actor, event.actor_label) == (None, "Keyward")

@@ -483,3 +483,42 @@ def test_info_for_a_ci_token_counts_any_machine_on_its_license(api_client, admin
     after = api_client.get(INFO, **headers).json()
 
     assert (before["is_license_activated"], after["is_license_activated"]) == (False, True)
+
+
+def certificate_member(response):
+    return certificate_verify(
+        certificate=response.json()["certificate"], public_key=signing_public_key_pem()
+    )["member"]
+
+
+def test_activating_again_under_the_workspace_trial_still_names_the_member(api_client, member, product):
+    from licensing.services.licenses import workspace_trial_start
+
+    PolicyFactory(product=product, name="Trial", trial_available=True, max_activations=None)
+    workspace_trial_start(actor=member)
+    token = developer_token(member)
+
+    first, again = activate(api_client, token), activate(api_client, token)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["activation"]["id"] == first.json()["activation"]["id"]
+    assert certificate_member(first) == certificate_member(again) == "member@acme.test"
+
+
+def test_a_seat_machine_first_activated_with_the_key_is_certified_for_the_seat_holder(
+    api_client, member, policy
+):
+    """The machine was activated with the license key (no member recorded); the holder's developer token
+    then gets that same machine, and its certificate names the holder."""
+    seat = LicenseFactory(policy=policy, assignee=member)
+    by_key = api_client.post(
+        "/api/v1/licenses/activate", {"key": seat.plaintext_key, "fingerprint": "fp-1"}, format="json"
+    )
+    assert by_key.status_code == 201
+
+    response = activate(api_client, developer_token(member))
+
+    assert response.status_code == 200
+    assert response.json()["activation"]["id"] == by_key.json()["activation"]["id"]
+    assert certificate_member(response) == "member@acme.test"
+    assert Activation.objects.get().membership is None
