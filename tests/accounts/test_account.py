@@ -118,3 +118,59 @@ def test_an_unconfirmed_account_can_ask_for_the_link_again(django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/account/email/resend/")
     assert mail.outbox[-1].to == ["late@example.com"] and "/confirm-email/" in mail.outbox[-1].body
+
+
+CONTROL_CHARACTERS_IN_NAME = (
+    "Your name may not contain line breaks, tabs or other control characters; type it on one line."
+)
+
+
+def test_a_name_with_a_tab_is_refused_next_to_the_name_field(me):
+    response = logged_in(me).post("/account/profile/", {"full_name": "Ada\tLovelace"})
+    assert response.status_code == 400
+    assert response.context["profile_form"].errors["full_name"] == [CONTROL_CHARACTERS_IN_NAME]
+    me.refresh_from_db()
+    assert me.full_name != "Ada\tLovelace"
+
+
+def test_clearing_your_name_leaves_it_empty(me):
+    me.full_name = "Ada"
+    me.save()
+    assert logged_in(me).post("/account/profile/", {"full_name": ""}).status_code == 302
+    me.refresh_from_db()
+    assert me.full_name == ""
+
+
+def test_changing_to_your_own_address_says_it_already_is_yours(me, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in(me).post("/account/email/", {"email": "Owner@Acme.test"})
+    assert response.status_code == 400
+    assert response.context["email_form"].errors["email"] == ["That is already your e-mail address."]
+    assert mail.outbox == []
+
+
+def test_a_link_to_an_address_taken_meanwhile_says_so_and_keeps_the_old_one(
+    me, django_capture_on_commit_callbacks
+):
+    client = logged_in(me)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/email/", {"email": "new@example.com"})
+    link = re.search(r"https?://[^/\s]+(/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    UserFactory(email="New@Example.com")
+    response = client.get(link)
+    assert response.status_code == 400
+    assert (
+        "new@example.com now belongs to another account; choose another address." in response.content.decode()
+    )
+    me.refresh_from_db()
+    assert (me.email, me.pending_email) == ("owner@acme.test", "new@example.com")
+
+
+def test_asking_for_the_link_again_once_confirmed_says_it_is_confirmed(
+    me, django_capture_on_commit_callbacks
+):
+    assert me.email_verified and not me.pending_email
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in(me).post("/account/email/resend/", follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Your e-mail address is already confirmed."]
+    assert mail.outbox == []

@@ -67,6 +67,40 @@ def test_signup_with_a_taken_address_answers_the_same_and_mails_its_owner(
     assert "/confirm-email/" not in notice.body
 
 
+def test_the_confirmation_email_says_what_the_link_is_for_and_how_to_ignore_it(
+    client, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, "ada@example.com")
+    [message] = mail.outbox
+    assert message.to == ["ada@example.com"]
+    assert message.subject == "Confirm your e-mail address for Keyward"
+    link = re.search(r"\S+/confirm-email/\S+/", message.body).group(0)
+    assert link.startswith(settings.SITE_URL + "/confirm-email/")
+    assert message.body == (
+        "Open this link to confirm ada@example.com for your Keyward account:\n\n"
+        f"{link}\n\n"
+        "If you did not ask for this, ignore this e-mail; nothing changes without the link."
+    )
+
+
+def test_the_account_exists_email_points_its_owner_to_log_in_or_reset(
+    client, owner, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, "Owner@Acme.test")
+    [message] = mail.outbox
+    assert message.to == ["owner@acme.test"]
+    assert message.subject == "You already have a Keyward account"
+    assert message.body == (
+        "Someone tried to create a Keyward account (or move one) to owner@acme.test, "
+        "which already has an account.\n\n"
+        f"If it was you, log in at {settings.SITE_URL}/login/, "
+        f"or reset your password at {settings.SITE_URL}/password-reset/.\n"
+        "If it was not you, ignore this e-mail; nothing changed."
+    )
+
+
 def test_confirmation_link_confirms_once(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         signup(client, "ada@example.com")
@@ -77,6 +111,19 @@ def test_confirmation_link_confirms_once(client, django_capture_on_commit_callba
     again = client.get(path)
     assert again.status_code == 400
     assert b"invalid, used or expired" in again.content
+
+
+def test_a_used_confirmation_link_says_how_to_get_a_new_one(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, "ada@example.com")
+    path = confirmation_path("ada@example.com")
+    client.get(path)
+    again = client.get(path)
+    assert again.status_code == 400
+    assert again.context["error"].message == (
+        "This confirmation link is invalid, used or expired; send a new one from your account page."
+    )
+    assert again.context["error"].message in again.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -173,7 +220,7 @@ def test_invited_signup_for_an_address_with_an_account_says_log_in(client, invit
     UserFactory(email="new@example.com")
     response = client.post(invited_signup_url(invitation), {"password": PASSWORD})
     assert response.status_code == 409
-    assert b"already has an account; log in" in response.content
+    assert b"new@example.com already has an account; log in to accept the invitation." in response.content
 
 
 def test_invited_signup_with_a_closed_invitation_goes_back_to_it(client, invitation):
@@ -212,3 +259,22 @@ def test_visitors_are_not_offered_sign_up_when_it_is_closed(client, settings):
     settings.PUBLIC_SIGNUP = False
     page = client.get(reverse("accounts:login")).content.decode()
     assert 'href="/signup/"' not in page and "created through an invitation" in page
+
+
+NAME_ON_ONE_LINE = (
+    "Your name may not contain line breaks, tabs or other control characters; type it on one line."
+)
+
+
+def test_signup_refuses_a_name_with_a_line_break_next_to_the_name_field(client):
+    response = signup(client, "ada@example.com", full_name="Ada\nLovelace")
+    assert response.status_code == 400
+    assert response.context["form"].errors["full_name"] == [NAME_ON_ONE_LINE]
+    assert not User.objects.filter(email="ada@example.com").exists()
+
+
+def test_invited_signup_refuses_a_name_with_a_line_break_next_to_the_name_field(client, invitation):
+    response = client.post(invited_signup_url(invitation), {"password": PASSWORD, "full_name": "Ada\rL"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["full_name"] == [NAME_ON_ONE_LINE]
+    assert not User.objects.filter(email="new@example.com").exists()
