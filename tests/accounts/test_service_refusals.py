@@ -420,3 +420,109 @@ def test_an_owner_of_another_workspace_is_told_there_is_no_such_member(member, o
     )
     assert refusal(services.membership_remove, actor=outsider, membership=member)[0] == "NOT_FOUND"
     assert memberships() == before
+
+
+# ------------------------------------------------------------ account, staff and deletion refusals
+
+
+def test_account_refusals(owner):
+    user = owner.user
+    assert refusal(services.email_confirmation_resend, user=user) == (
+        "EMAIL_ALREADY_CONFIRMED",
+        CONFLICT,
+        None,
+        "Your e-mail address is already confirmed.",
+    )
+    assert refusal(services.email_confirm, user_id=user.pk, token="1-2") == (
+        "CONFIRMATION_LINK_INVALID",
+        INVALID,
+        None,
+        "This confirmation link is invalid, used or expired; send a new one from your account page.",
+    )
+    assert refusal(services.user_email_change_request, user=user, new_email="OWNER@acme.test") == (
+        "EMAIL_UNCHANGED",
+        INVALID,
+        "email",
+        "That is already your e-mail address.",
+    )
+    assert refusal(services.user_update_profile, user=user, full_name="n" * 151) == (
+        "NAME_TOO_LONG",
+        INVALID,
+        "full_name",
+        "Keep your name to 150 characters.",
+    )
+    assert refusal(services.user_update_profile, user=user, full_name="Ada\nL")[:3] == (
+        "CONTROL_CHARACTERS",
+        INVALID,
+        "full_name",
+    )
+    user.refresh_from_db()
+    assert (user.email, user.pending_email, user.full_name) == ("owner@acme.test", "", owner.user.full_name)
+
+
+def test_a_confirmation_link_to_an_address_taken_meanwhile_is_refused(owner):
+    from accounts.confirmation import confirmation_tokens
+
+    user = services.user_email_change_request(user=owner.user, new_email="new@example.com")
+    token = confirmation_tokens.make_token(user)
+    UserFactory(email="NEW@example.com")
+    assert refusal(services.email_confirm, user_id=user.pk, token=token) == (
+        "EMAIL_TAKEN",
+        CONFLICT,
+        None,
+        "new@example.com now belongs to another account; choose another address.",
+    )
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("owner@acme.test", "new@example.com")
+
+
+def test_invited_signup_for_an_address_with_an_account_is_refused(workspace, owner):
+    invitation = InvitationFactory(workspace=workspace, email="New@Example.com", invited_by=owner.user)
+    UserFactory(email="new@example.com")
+    assert refusal(
+        services.user_signup_from_invitation, invitation=invitation, password="a-long-unusual-pass"
+    ) == (
+        "EMAIL_TAKEN",
+        CONFLICT,
+        None,
+        "new@example.com already has an account; log in to accept the invitation.",
+    )
+
+
+def test_only_staff_onboard_customers_and_resend_from_admin(workspace, owner, member):
+    not_staff = member.user
+    assert refusal(
+        services.workspace_create_for_customer, staff=not_staff, name="Globex", owner_email="boss@globex.test"
+    ) == ("STAFF_REQUIRED", FORBIDDEN, None, "Only Keyward staff create workspaces for customers.")
+    staff = UserFactory(email="support@keyward.test", is_staff=True)
+    assert refusal(
+        services.workspace_create_for_customer, staff=staff, name="Globex", owner_email="not an address"
+    ) == ("INVALID_EMAIL", INVALID, "owner_email", "Enter a valid e-mail address.")
+    assert not Workspace.objects.filter(name="Globex").exists()
+
+    pending = InvitationFactory(workspace=workspace, email="late@example.com", invited_by=owner.user)
+    assert refusal(services.invitation_resend_by_staff, staff=not_staff, invitation=pending) == (
+        "STAFF_REQUIRED",
+        FORBIDDEN,
+        None,
+        "Only Keyward staff resend invitations from admin.",
+    )
+    closed = InvitationFactory(
+        workspace=workspace, email="gone@example.com", status=InvitationStatus.DECLINED
+    )
+    assert refusal(services.invitation_resend_by_staff, staff=staff, invitation=closed) == (
+        "INVITATION_CLOSED",
+        CONFLICT,
+        None,
+        "This invitation was already declined; send a new one instead.",
+    )
+
+
+def test_the_only_owner_of_a_workspace_cannot_be_deleted(owner):
+    assert refusal(services.user_delete, user=owner.user) == (
+        "LAST_OWNER",
+        CONFLICT,
+        None,
+        "owner@acme.test is the only owner of “Acme”; make someone else an owner first.",
+    )
+    assert Membership.objects.filter(pk=owner.pk).exists()
