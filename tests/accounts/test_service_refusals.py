@@ -526,3 +526,40 @@ def test_the_only_owner_of_a_workspace_cannot_be_deleted(owner):
         "owner@acme.test is the only owner of “Acme”; make someone else an owner first.",
     )
     assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_a_name_of_exactly_150_characters_is_kept(owner):
+    services.user_update_profile(user=owner.user, full_name="n" * 150)
+    owner.user.refresh_from_db()
+    assert owner.user.full_name == "n" * 150
+
+
+def test_staff_onboarding_without_a_slug_takes_it_from_the_name():
+    staff = UserFactory(email="support@keyward.test", is_staff=True)
+    invitation = services.workspace_create_for_customer(
+        staff=staff, name="Globex Corp", owner_email="boss@globex.test"
+    )
+    assert invitation.workspace.slug == "globex-corp"
+
+
+def test_invited_signup_refuses_a_password_like_the_invited_address(workspace, owner):
+    invitation = InvitationFactory(
+        workspace=workspace, email="lovelace.ada@example.com", invited_by=owner.user
+    )
+    assert refusal(services.user_signup_from_invitation, invitation=invitation, password="lovelace.ada") == (
+        "WEAK_PASSWORD",
+        INVALID,
+        "password",
+        "The password is too similar to the email.",
+    )
+    assert not User.objects.filter(email="lovelace.ada@example.com").exists()
+
+
+def test_invited_signup_keeps_the_name_and_the_password(workspace, owner):
+    invitation = InvitationFactory(workspace=workspace, email="new@example.com", invited_by=owner.user)
+    membership = services.user_signup_from_invitation(
+        invitation=invitation, password="a-long-unusual-pass", full_name=" Ada Lovelace "
+    )
+    user = User.objects.get(pk=membership.user_id)
+    assert user.full_name == "Ada Lovelace"
+    assert user.check_password("a-long-unusual-pass")
