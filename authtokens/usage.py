@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from project.client_cache import client_cache, from_cache_or_database
+from project.client_cache import Count, client_cache, from_cache_or_database
 
 from .models import TokenUsageDay
 
@@ -57,10 +57,21 @@ def clean_ip(ip: str | None) -> str | None:
         return None
 
 
+def usage_count(uses_key: str, token_hash: str, ip: str | None, now: datetime) -> Count:
+    """The counting of one use of the token with this hash, for a snapshot read to apply."""
+    return Count(
+        uses_key,
+        f"n:{token_hash}:{now.date().isoformat()}",
+        f"t:{token_hash}",
+        f"{now.timestamp()!r} {clean_ip(ip) or ''}",
+    )
+
+
 def usage_count_commands(pipe, uses_key: str, token_hash: str, ip: str | None, now: datetime) -> None:
     """Add the counting of one use of the token with this hash to a Redis pipeline."""
-    pipe.hincrby(uses_key, f"n:{token_hash}:{now.date().isoformat()}", 1)
-    pipe.hset(uses_key, f"t:{token_hash}", f"{now.timestamp()!r} {clean_ip(ip) or ''}")
+    count = usage_count(uses_key, token_hash, ip, now)
+    pipe.hincrby(count.hash, count.incr_field, 1)
+    pipe.hset(count.hash, count.set_field, count.set_value)
 
 
 def record(token, ip: str | None) -> None:

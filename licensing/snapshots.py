@@ -6,9 +6,11 @@
   the named machine from the database); and for a certificate, its workspace, its assignee and each
   machine's member (`full`). Generations: the key's and the catalogue's.
 - **An auth token** (`token:<token hash>`): the token with its member, user and workspace, and the
-  licenses it runs under, best first (selectors.entitlement.token_licenses). Generations: the token's
-  and the catalogue's, checked in the read, and its workspace's, checked in the second round trip
-  (with the usage count), since the workspace is only known from the snapshot.
+  licenses it runs under, best first (selectors.entitlement.token_licenses). Generations: the token's,
+  the catalogue's and its workspace's. The workspace is only known from the snapshot, so the first
+  time a process serves a token it reads the workspace's generation in a second round trip; then it
+  keeps a hint (the workspace and the licenses' key hashes) and reads the token's snapshot, all three
+  generations and the licenses' key snapshots in one.
 
 Without a shared cache every function here reads the database directly.
 
@@ -156,16 +158,20 @@ def keys_with_machines(licenses: list[License]) -> dict[int, KeySnapshot]:
 
 
 def _keys_with_machines_cached(cache, licenses: list[License]) -> dict[int, KeySnapshot]:
+    # A token's licenses may carry their key snapshots already, read with the token's (_token_read_hinted).
+    snapshots = {lic.pk: lic._key_snapshot for lic in licenses if hasattr(lic, "_key_snapshot")}
+    unread = [lic for lic in licenses if lic.pk not in snapshots]
+    if not unread:
+        return snapshots
     wanted = [
         (
             cache.key("key", license.key_hash),
             [cache.key(_key_generation(license.key_hash)), cache.key(CATALOG)],
         )
-        for license in licenses
+        for license in unread
     ]
     found = cache.snapshots_read(wanted)
-    snapshots = {}
-    for license, read in zip(licenses, found, strict=True):
+    for license, read in zip(unread, found, strict=True):
         snapshot = _current_or_filled(cache, license.key_hash, read, machines=True)
         if snapshot is not None:
             snapshots[license.pk] = snapshot
@@ -213,13 +219,6 @@ def _catalog_policy(policy_id: int, *, catalog_generation, ttl: int) -> Policy:
     if policy_id not in policies:
         policies[policy_id] = selectors.policy_with_product(policy_id=policy_id)
     return policies[policy_id]
-
-
-def _forget_catalog(**kwargs) -> None:
-    _catalog.update(generation=None, until=0.0, policies={})
-
-
-setting_changed.connect(_forget_catalog)  # tests point the cache elsewhere: another Redis, other rows
 
 
 def _current_or_filled(
@@ -285,25 +284,55 @@ def _token_snapshot_from_database(raw_token, ip, rate_windows) -> TokenSnapshot:
     return TokenSnapshot(token, token_licenses(token=token), None)
 
 
+@dataclass(frozen=True)
+class _TokenHint:
+    """What a token's snapshot named when this process last served it: its workspace (which never
+    changes) and the key hashes of its licenses. Only a guide to what to read in one round trip;
+    the generations read with it decide what is current."""
+
+    workspace_id: int
+    key_hashes: tuple[str, ...]
+
+
+TOKEN_HINTS_KEPT = 10_000
+_token_hints: dict[str, _TokenHint] = {}
+
+
+def _forget_process_state(**kwargs) -> None:
+    _catalog.update(generation=None, until=0.0, policies={})
+    _token_hints.clear()
+
+
+setting_changed.connect(_forget_process_state)  # tests point the cache elsewhere: another Redis, other rows
+
+
+def _remember_hint(digest: str, snapshot: TokenSnapshot) -> None:
+    licenses = snapshot.licenses
+    key_hashes = tuple(lic.key_hash for lic in licenses) if len(licenses) <= MACHINE_LOOKUP_SNAPSHOTS else ()
+    hint = _TokenHint(snapshot.token.workspace_id, key_hashes)
+    if _token_hints.get(digest) != hint:
+        if len(_token_hints) >= TOKEN_HINTS_KEPT:
+            _token_hints.clear()
+        _token_hints[digest] = hint
+
+
 def _token_snapshot_cached(cache, raw_token, ip, rate_windows) -> TokenSnapshot:
     kind, digest = token_selectors.token_digest(raw_token)  # format and checksum first: a typo reads nothing
     cache_key = cache.key("token", digest)
-    snapshot, generations = cache.snapshot_read(
-        cache_key, [cache.key(_token_generation(digest)), cache.key(CATALOG)], windows=rate_windows
-    )
+    hint = _token_hints.get(digest)
+    if hint is not None:
+        snapshot, generations = _token_read_hinted(cache, digest, hint, ip, rate_windows)
+        counted = True
+    else:
+        snapshot, generations, counted = _token_read(cache, digest, ip, rate_windows)
     if snapshot is not None:
-        token_selectors.token_check_live(snapshot.token)
-        # The workspace is only known now: its generation is the second round trip, with the count.
-        pipe = cache.redis.pipeline(transaction=False)
-        pipe.get(cache.key(_workspace_generation(snapshot.token.workspace_id)))
-        usage.usage_count_commands(pipe, cache.key("count", usage.USES), digest, ip, timezone.now())
-        if pipe.execute()[0] == snapshot.workspace_generation:
-            _lookup_counted(hit=True)
-            return snapshot
+        _lookup_counted(hit=True)
+        _remember_hint(digest, snapshot)
+        return snapshot
     _lookup_counted(hit=False)
     token = token_selectors.token_by_digest(kind, digest)  # to learn its workspace
     token_selectors.token_check_live(token)  # a dead token is not cached: nothing it could answer
-    if snapshot is None:  # not counted yet
+    if not counted:
         token_services.token_record_use(token=token, ip=ip)
     workspace_generation = cache.redis.get(cache.key(_workspace_generation(token.workspace_id)))
     # Read the token again now that its workspace's generation is read: its member, user and
@@ -312,7 +341,58 @@ def _token_snapshot_cached(cache, raw_token, ip, rate_windows) -> TokenSnapshot:
     token_selectors.token_check_live(token)
     snapshot = TokenSnapshot(token, token_licenses(token=token), workspace_generation)
     cache.snapshot_write(cache_key, generations, snapshot)
+    _remember_hint(digest, snapshot)
     return snapshot
+
+
+def _token_read(cache, digest, ip, rate_windows) -> tuple[TokenSnapshot | None, tuple, bool]:
+    """A token this process has not served yet: (its current snapshot or None, the generations it is
+    stored under, whether its use was counted), in two round trips when it is cached, since its
+    workspace is only known from the snapshot."""
+    snapshot, generations = cache.snapshot_read(
+        cache.key("token", digest),
+        [cache.key(_token_generation(digest)), cache.key(CATALOG)],
+        windows=rate_windows,
+    )
+    if snapshot is None:
+        return None, generations, False
+    token_selectors.token_check_live(snapshot.token)
+    pipe = cache.redis.pipeline(transaction=False)
+    pipe.get(cache.key(_workspace_generation(snapshot.token.workspace_id)))
+    usage.usage_count_commands(pipe, cache.key("count", usage.USES), digest, ip, timezone.now())
+    current = pipe.execute()[0] == snapshot.workspace_generation
+    return (snapshot if current else None), generations, True
+
+
+def _token_read_hinted(
+    cache, digest, hint: _TokenHint, ip, rate_windows
+) -> tuple[TokenSnapshot | None, tuple]:
+    """A token this process has served: one round trip reads its snapshot, the generations it must
+    match (the workspace's among them, known from the hint) and the key snapshots of the licenses
+    it last ran under, and counts its use (before the token is known to be live: a refused use is
+    still a use). (The snapshot or None, the token's generations.)"""
+    names = [
+        cache.key("token", digest),
+        cache.key(_token_generation(digest)),
+        cache.key(CATALOG),
+        cache.key(_workspace_generation(hint.workspace_id)),
+    ]
+    for key_hash in hint.key_hashes:
+        names += [cache.key("key", key_hash), cache.key(_key_generation(key_hash))]
+    count = usage.usage_count(cache.key("count", usage.USES), digest, ip, timezone.now())
+    values = cache.read(names, windows=rate_windows, count=count)
+    snapshot, generations = cache.current(values[0], tuple(values[1:3]))
+    if snapshot is None or snapshot.workspace_generation != values[3]:
+        return None, generations
+    token_selectors.token_check_live(snapshot.token)
+    catalog_generation = values[2]
+    key_reads = dict(zip(hint.key_hashes, zip(values[4::2], values[5::2], strict=True), strict=True))
+    for license in snapshot.licenses:
+        raw, key_generation = key_reads.get(license.key_hash, (None, None))
+        key_snapshot, _ = cache.current(raw, (key_generation, catalog_generation))
+        if key_snapshot is not None and key_snapshot.holds(machines=True, full=False):
+            license._key_snapshot = key_snapshot  # for keys_with_machines, this request only
+    return snapshot, generations
 
 
 def _lookup_counted(*, hit: bool) -> None:

@@ -152,22 +152,28 @@ class ClientCache:
         With `windows` (the request's rate-limit windows, not counted yet) the request is counted in
         them first, and RateLimited is raised, with nothing else counted, when one is over its limit.
         With `count`, the request is counted (a validation) in the same round trip."""
-        names = [key, *generations]
+        values = self.read([key, *generations], windows=windows, count=count)
+        return self.current(values[0], tuple(values[1:]))
+
+    def read(
+        self, names: list[str], *, windows: PendingWindows | None = None, count: Count | None = None
+    ) -> list[bytes | None]:
+        """The raw values of these keys in one round trip, counting the request in its `windows` and
+        by `count` first, as snapshot_read does."""
         if windows is None and count is None:
-            values = self.redis.mget(names)
-        else:
-            values = self._admitted_read(names, windows, count)
-        return self._current(values[0], tuple(values[1:]))
+            return self.redis.mget(names)
+        return self._admitted_read(names, windows, count)
 
     def snapshots_read(self, wanted: list[tuple[str, list[str]]]) -> list[tuple[object | None, tuple]]:
         """snapshot_read for several (key, generations) at once, still one round trip."""
         values = iter(self.redis.mget([name for key, generations in wanted for name in (key, *generations)]))
         return [
-            self._current(next(values), tuple(next(values) for _ in generations)) for _, generations in wanted
+            self.current(next(values), tuple(next(values) for _ in generations)) for _, generations in wanted
         ]
 
     @staticmethod
-    def _current(raw: bytes | None, current: tuple) -> tuple[object | None, tuple]:
+    def current(raw: bytes | None, current: tuple) -> tuple[object | None, tuple]:
+        """(the snapshot in `raw` if it was stored under the `current` generations, else None; them)."""
         if raw is None:
             return None, current
         stored_under, payload = pickle.loads(raw)  # noqa: S301 - written by Keyward itself, like Django's cache

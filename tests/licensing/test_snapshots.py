@@ -240,6 +240,61 @@ def test_warm_answers_read_no_row(api_client, seat, token, django_assert_max_num
     assert Activation.objects.filter(license=seat).count() == 1
 
 
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """The names of the commands (a pipeline counts as one, "PIPELINE") the client cache sends to Redis,
+    each a round trip; the real Redis answers them."""
+    client = client_cache().redis
+    trips = []
+    real_execute, real_pipeline = client.execute_command, client.pipeline
+
+    def execute_command(*args, **options):
+        trips.append(args[0])
+        return real_execute(*args, **options)
+
+    def pipeline(*args, **kwargs):
+        pipe = real_pipeline(*args, **kwargs)
+        real_pipe_execute = pipe.execute
+        pipe.execute = lambda *a, **k: (trips.append("PIPELINE"), real_pipe_execute(*a, **k))[1]
+        return pipe
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    return trips
+
+
+def test_a_warm_answer_is_one_round_trip_to_redis(api_client, seat, token, redis_round_trips):
+    """Rate-limit windows, the count and every snapshot an answer needs (a token's with its workspace's
+    generation and its seat's machines) come back from a single script call once this process has
+    served the token."""
+    assert activate(api_client, token).status_code == 201
+    validate(api_client, seat, fingerprint="fp-1")
+    info(api_client, token, fingerprint="fp-1")
+
+    for call in (
+        lambda: validate(api_client, seat, fingerprint="fp-1")["code"] == "VALID",
+        lambda: activate(api_client, token).status_code == 200,
+        lambda: info(api_client, token, fingerprint="fp-1").json()["is_license_activated"] is True,
+    ):
+        redis_round_trips.clear()
+        assert call()
+        assert redis_round_trips == ["EVALSHA"]
+
+
+def test_a_machine_change_reaches_a_warm_token_answer(api_client, seat, token):
+    """The seat's machines read with a warm token are current: a machine activated with the license
+    key, then released, shows in the very next token answer."""
+    assert activate(api_client, token).status_code == 201
+    info(api_client, token, fingerprint="fp-key")  # the token is warm in this process
+    assert info(api_client, token, fingerprint="fp-key").json()["is_license_activated"] is False
+
+    machine = client.license_key_activate(key=seat.plaintext_key, name="ci", fingerprint="fp-key")
+    assert info(api_client, token, fingerprint="fp-key").json()["is_license_activated"] is True
+
+    client.license_key_deactivate(key=seat.plaintext_key, activation_id=machine.public_id)
+    assert info(api_client, token, fingerprint="fp-key").json()["is_license_activated"] is False
+
+
 # ---------------------------------------------------------------- counts
 
 
