@@ -158,8 +158,10 @@ class ClientCache:
     def read(
         self, names: list[str], *, windows: PendingWindows | None = None, count: Count | None = None
     ) -> list[bytes | None]:
-        """The raw values of these keys in one round trip, counting the request in its `windows` and
-        by `count` first, as snapshot_read does."""
+        """The raw values of these keys in one round trip, counting the request in its `windows` (unless
+        an earlier read did) and by `count` first, as snapshot_read does."""
+        if windows is not None and windows.counted:
+            windows = None
         if windows is None and count is None:
             return self.redis.mget(names)
         return self._admitted_read(names, windows, count)

@@ -16,7 +16,7 @@ from licensing import counters, snapshots
 from licensing.models import Activation, License, LicenseValidationDay
 from licensing.services import activation as client
 from licensing.services import licenses as license_services
-from project.client_cache import client_cache
+from project.client_cache import PendingWindows, client_cache
 from tests.licensing.factories import ActivationFactory, LicenseFactory, PolicyFactory, ProductFactory
 
 VALIDATE = "/api/v1/licenses/validate"
@@ -357,3 +357,12 @@ def test_rate_limit_windows_in_redis_expire(api_client, seat):
     for window in windows:
         assert int(cache.redis.get(window)) == 3
         assert 0 < cache.redis.ttl(window) <= 60
+
+
+def test_a_request_s_windows_are_counted_once_however_many_reads_carry_them(seat):
+    cache = client_cache()
+    windows = PendingWindows([("throttle_test_once", 60, 10, 60)])
+    for _ in range(2):
+        cache.snapshot_read(cache.key("key", seat.key_hash), [], windows=windows)
+
+    assert int(cache.redis.get(cache.key("throttle_test_once"))) == 1
