@@ -160,6 +160,8 @@ def keys_with_machines(licenses: list[License]) -> dict[int, KeySnapshot]:
 def _keys_with_machines_cached(cache, licenses: list[License]) -> dict[int, KeySnapshot]:
     # A token's licenses may carry their key snapshots already, read with the token's (_token_read_hinted).
     snapshots = {lic.pk: lic._key_snapshot for lic in licenses if hasattr(lic, "_key_snapshot")}
+    for _ in snapshots:
+        _lookup_counted(hit=True)
     unread = [lic for lic in licenses if lic.pk not in snapshots]
     if not unread:
         return snapshots
@@ -382,7 +384,11 @@ def _token_read_hinted(
     count = usage.usage_count(cache.key("count", usage.USES), digest, ip, timezone.now())
     values = cache.read(names, windows=rate_windows, count=count)
     snapshot, generations = cache.current(values[0], tuple(values[1:3]))
-    if snapshot is None or snapshot.workspace_generation != values[3]:
+    if (
+        snapshot is None
+        or snapshot.token.workspace_id != hint.workspace_id
+        or snapshot.workspace_generation != values[3]
+    ):
         return None, generations
     token_selectors.token_check_live(snapshot.token)
     catalog_generation = values[2]
