@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.api.base import WorkspaceAPIView
 from accounts.models import Capability
+from authtokens.models import AuthToken
 from project.api.inputs import query_id, validated_input
 from project.errors import DomainError
 
@@ -194,7 +195,9 @@ class LicenseStatusView(WorkspaceAPIView):
         if membership is None:
             entitlement = entitlement_selectors.ci_entitlement(workspace=self.workspace, product=product)
         else:
-            entitlement = entitlement_selectors.member_entitlement(membership=membership, product=product)
+            entitlement = entitlement_selectors.member_entitlement(
+                membership=membership, product=product, via_token=isinstance(request.auth, AuthToken)
+            )
         body = {
             "workspace": self.workspace.slug,
             "member": membership.user.email if membership is not None else None,

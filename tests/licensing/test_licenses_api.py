@@ -239,6 +239,19 @@ def test_license_status_with_a_developer_token(member, seat):
     assert body["code"] == "VALID" and body["member"] == "member@acme.test"
 
 
+def test_a_seatless_developer_token_hears_one_refusal_from_license_status_and_the_client_api(
+    admin, seat
+):
+    """Both doors ask the one entitlement rule, as the same caller: a developer token."""
+    token = token_services.developer_token_rotate(actor=admin).plaintext
+    status = bearer(token).get(f"{BASE}/license-status/").json()
+    body = {"product": seat.policy.product.code, "machine": {"fingerprint": "fp-1"}}
+    activate = bearer(token).post("/api/v1/client/activate", body, format="json").json()
+
+    assert (status["code"], status["message"]) == (activate["code"], activate["message"])
+    assert status["message"].startswith("Your token is valid but no license is assigned to you")
+
+
 def test_license_status_with_a_ci_token(workspace, owner):
     token = token_services.ci_token_create(actor=owner, name="deploy").plaintext
     client = bearer(token)
