@@ -94,16 +94,11 @@ def test_detail_shows_key_activations_and_chart(web, admin, seat):
     assert "12 in 30 days" in page
 
 
-def test_detail_says_how_fresh_the_counts_are_when_they_are_buffered(web, admin, seat, settings):
+def test_detail_says_how_fresh_the_counts_are_when_they_are_buffered(web, admin, seat, request):
     page = web(admin).get(f"{W}/licenses/{seat.public_id}/").content.decode()
     assert 'data-testid="counts-freshness"' not in page  # written at once without Redis
 
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        }
-    }
+    request.getfixturevalue("shared_client_cache")
     page = web(admin).get(f"{W}/licenses/{seat.public_id}/").content.decode()
     assert "up to a minute behind" in page
 
