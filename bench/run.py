@@ -21,8 +21,9 @@
    all scenarios lasts longer than the cache's default lifetime of 60 s.
 6. Counts SQL statements per request on a warm cache, in process (bench/statements.py).
 7. Prints one table, every row's throughput as a share of ping's from the same run, with the load
-   average at the start and after the rounds and the total time. Then stops the servers, drops the
-   databases and flushes Redis, even on failure.
+   average at the start and after the rounds and the total time; on Linux, a second one with each
+   row's CPU per request by process (bench/cpu.py), which says where the time goes. Then stops the
+   servers, drops the databases and flushes Redis, even on failure.
 
 The scenarios (the table's rows):
   ping               GET /api/v1/ping: the same stack with no database and no cache; the reference
@@ -36,9 +37,9 @@ The scenarios (the table's rows):
   client info        GET /api/v1/client/info?product=..., the same tokens   target >= 50% of ping
   The three warm-cache rows also count statements per request               target <= 2
 
-Beside it: bench/servers.py (databases, Redis, gunicorn), bench/traffic.py (the request lines, and the
-same requests from Python for the checks and the priming), bench/load.lua (wrk's script),
-bench/seed.py and bench/statements.py.
+Beside it: bench/servers.py (databases, Redis, gunicorn), bench/cpu.py (CPU by process),
+bench/traffic.py (the request lines, and the same requests from Python for the checks and the
+priming), bench/load.lua (wrk's script), bench/seed.py and bench/statements.py.
 
 Settings from the environment (all optional):
   BENCH_DATABASE_URL    postgres://postgres@127.0.0.1:5432/keyward_bench (and keyward_bench_small)
@@ -72,6 +73,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cpu
 from servers import (
     ROOT,
     Databases,
@@ -169,6 +171,7 @@ class Result:
     p99_ms: float
     wrong: int  # answers that are not a 200 with the expected body
     socket_errors: int  # connect, read, write errors and timeouts
+    cpu: cpu.Usage | None  # None where /proc cannot be read
 
     @property
     def failed(self) -> int:
@@ -206,7 +209,10 @@ def run_wrk(server: Server, scenario: Scenario, pool: Lines | None, seconds: int
 
 
 def measure(servers, pools, scenario: Scenario, round_number: int, seconds: int) -> Result:
+    usage, before = (cpu.Usage(), cpu.sample()) if cpu.available() else (None, None)
     raw = run_wrk(servers[scenario.server], scenario, pools.get(scenario.pool), seconds)
+    if usage is not None:
+        usage.add(before, cpu.sample())
     return Result(
         scenario=scenario,
         round=round_number,
@@ -216,6 +222,7 @@ def measure(servers, pools, scenario: Scenario, round_number: int, seconds: int)
         p99_ms=raw["p99_us"] / 1000,
         wrong=raw["wrong_answers"],
         socket_errors=raw["errors_socket"],
+        cpu=usage,
     )
 
 
@@ -289,21 +296,35 @@ class Row:
     p50_ms: float
     p99_ms: float
     failed: int  # wrong answers (not a 200 with the expected body) and socket errors
+    cpu_us: dict[str, float] | None  # CPU µs per request by part (bench/cpu.py)
 
 
 def summarize(results: list[Result]) -> dict[str, Row]:
-    """Per scenario: total requests / total seconds; p50 and p99 are the medians over the rounds."""
+    """Per scenario: total requests / total seconds; p50 and p99 are the medians over the rounds;
+    CPU per request: all the rounds' CPU / all their requests."""
     rows = {}
     for scenario in SCENARIOS:
         mine = [r for r in results if r.scenario is scenario]
+        requests = sum(r.requests for r in mine)
         rows[scenario.key] = Row(
             scenario,
-            rps=sum(r.requests for r in mine) / sum(r.seconds for r in mine),
+            rps=requests / sum(r.seconds for r in mine),
             p50_ms=statistics.median(r.p50_ms for r in mine),
             p99_ms=statistics.median(r.p99_ms for r in mine),
             failed=sum(r.failed for r in mine),
+            cpu_us=_cpu_per_request([r.cpu for r in mine], requests),
         )
     return rows
+
+
+def _cpu_per_request(usages: list[cpu.Usage | None], requests: int) -> dict[str, float] | None:
+    if not requests or any(usage is None for usage in usages):
+        return None
+    total = cpu.Usage()
+    for usage in usages:
+        for part, seconds in usage.seconds.items():
+            total.seconds[part] += seconds
+    return total.per_request_us(requests)
 
 
 def verdict(row: Row, rows: dict[str, Row], statements: dict[str, int]) -> tuple[str, str]:
@@ -347,6 +368,19 @@ def print_table(rows: dict[str, Row], statements: dict[str, int]) -> None:
         )  # fmt: skip
 
 
+def print_cpu_table(rows: dict[str, Row]) -> None:
+    """Where each row's CPU goes, in µs per request (bench/cpu.py), and its total against ping's."""
+    if any(row.cpu_us is None for row in rows.values()):
+        return
+    ping_total = sum(rows["ping"].cpu_us.values())
+    print(table_line(["CPU µs per request", *cpu.PARTS, "total", "x ping"]))
+    print(table_line(["---", *(["---:"] * (len(cpu.PARTS) + 2))]))
+    for row in rows.values():
+        total = sum(row.cpu_us.values())
+        cells = [f"{row.cpu_us[part]:.0f}" for part in cpu.PARTS]
+        print(table_line([row.scenario.label, *cells, f"{total:.0f}", f"{total / ping_total:.2f}"]))
+
+
 def print_report(run: Run, rows, statements, load_start, load_after, timings) -> None:
     def load(values) -> str:
         return " ".join(f"{v:.2f}" for v in values)
@@ -361,6 +395,15 @@ def print_report(run: Run, rows, statements, load_start, load_after, timings) ->
         f"{WORKERS} gunicorn workers per server; req/s: all requests / all seconds; p50, p99: median of "
         "the rounds; statements: the second of two identical requests, in process."
     )
+    if all(row.cpu_us is not None for row in rows.values()):
+        print()
+        print_cpu_table(rows)
+        print()
+        print(
+            "CPU: all the rounds' CPU time / all their requests, by process, from /proc (bench/cpu.py); "
+            "x ping: the row's total over ping's. On a machine whose CPUs are all busy, a row's share "
+            "of ping is about 1 / (x ping)."
+        )
     partly = {key: statistics.mean(shares) for key, shares in run.primed.items() if min(shares) < 1}
     if partly:
         shares = ", ".join(f"{key} {share:.0%}" for key, share in partly.items())
