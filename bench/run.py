@@ -369,16 +369,24 @@ def print_table(rows: dict[str, Row], statements: dict[str, int]) -> None:
 
 
 def print_cpu_table(rows: dict[str, Row]) -> None:
-    """Where each row's CPU goes, in µs per request (bench/cpu.py), and its total against ping's."""
+    """Where each row's CPU goes, in µs per request (bench/cpu.py), and its total against ping's;
+    nothing where /proc could not be read."""
     if any(row.cpu_us is None for row in rows.values()):
         return
     ping_total = sum(rows["ping"].cpu_us.values())
+    print()
     print(table_line(["CPU µs per request", *cpu.PARTS, "total", "x ping"]))
     print(table_line(["---", *(["---:"] * (len(cpu.PARTS) + 2))]))
     for row in rows.values():
         total = sum(row.cpu_us.values())
         cells = [f"{row.cpu_us[part]:.0f}" for part in cpu.PARTS]
         print(table_line([row.scenario.label, *cells, f"{total:.0f}", f"{total / ping_total:.2f}"]))
+    print()
+    print(
+        "CPU: all the rounds' CPU time / all their requests, by process, from /proc (bench/cpu.py); "
+        "x ping: the row's total over ping's. On a machine whose CPUs are all busy, a row's share "
+        "of ping is about 1 / (x ping)."
+    )
 
 
 def print_report(run: Run, rows, statements, load_start, load_after, timings) -> None:
@@ -395,15 +403,7 @@ def print_report(run: Run, rows, statements, load_start, load_after, timings) ->
         f"{WORKERS} gunicorn workers per server; req/s: all requests / all seconds; p50, p99: median of "
         "the rounds; statements: the second of two identical requests, in process."
     )
-    if all(row.cpu_us is not None for row in rows.values()):
-        print()
-        print_cpu_table(rows)
-        print()
-        print(
-            "CPU: all the rounds' CPU time / all their requests, by process, from /proc (bench/cpu.py); "
-            "x ping: the row's total over ping's. On a machine whose CPUs are all busy, a row's share "
-            "of ping is about 1 / (x ping)."
-        )
+    print_cpu_table(rows)
     partly = {key: statistics.mean(shares) for key, shares in run.primed.items() if min(shares) < 1}
     if partly:
         shares = ", ".join(f"{key} {share:.0%}" for key, share in partly.items())
