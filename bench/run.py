@@ -297,11 +297,13 @@ class Row:
     p99_ms: float
     failed: int  # wrong answers (not a 200 with the expected body) and socket errors
     cpu_us: dict[str, float] | None  # CPU µs per request by part (bench/cpu.py)
+    round_shares: list[float]  # its req/s over ping's in each round: how much the machine wandered
 
 
 def summarize(results: list[Result]) -> dict[str, Row]:
     """Per scenario: total requests / total seconds; p50 and p99 are the medians over the rounds;
     CPU per request: all the rounds' CPU / all their requests."""
+    ping_rps = {r.round: r.rps for r in results if r.scenario.key == "ping"}
     rows = {}
     for scenario in SCENARIOS:
         mine = [r for r in results if r.scenario is scenario]
@@ -313,6 +315,7 @@ def summarize(results: list[Result]) -> dict[str, Row]:
             p99_ms=statistics.median(r.p99_ms for r in mine),
             failed=sum(r.failed for r in mine),
             cpu_us=_cpu_per_request([r.cpu for r in mine], requests),
+            round_shares=[r.rps / ping_rps[r.round] for r in mine],
         )
     return rows
 
@@ -352,18 +355,23 @@ def table_line(cells) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-COLUMNS = ["scenario", "req/s", "share of ping", "p50 ms", "p99 ms", "statements warm", "target", "meets"]
+COLUMNS = [
+    "scenario", "req/s", "share of ping", "rounds' shares", "p50 ms", "p99 ms", "statements warm", "target",
+    "meets",
+]  # fmt: skip
 
 
 def print_table(rows: dict[str, Row], statements: dict[str, int]) -> None:
     print(table_line(COLUMNS))
-    print(table_line(["---", "---:", "---:", "---:", "---:", "---:", "---", "---"]))
+    print(table_line(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---", "---"]))
     for key, row in rows.items():
         target, meets = verdict(row, rows, statements)
+        low, high = min(row.round_shares), max(row.round_shares)
         print(
             table_line([
                 row.scenario.label, f"{row.rps:.0f}", f"{row.rps / rows['ping'].rps:.0%}",
-                f"{row.p50_ms:.1f}", f"{row.p99_ms:.1f}", statements.get(key, ""), target, meets,
+                f"{low:.0%} to {high:.0%}", f"{row.p50_ms:.1f}", f"{row.p99_ms:.1f}",
+                statements.get(key, ""), target, meets,
             ])
         )  # fmt: skip
 
@@ -400,8 +408,9 @@ def print_report(run: Run, rows, statements, load_start, load_after, timings) ->
     print()
     print(
         f"rounds: {ROUNDS} of {SECONDS} s per scenario, interleaved; wrk -t{THREADS} -c{CONNECTIONS}; "
-        f"{WORKERS} gunicorn workers per server; req/s: all requests / all seconds; p50, p99: median of "
-        "the rounds; statements: the second of two identical requests, in process."
+        f"{WORKERS} gunicorn workers per server; req/s: all requests / all seconds; rounds' shares: the "
+        "lowest and highest of the row's req/s over ping's in the same round; p50, p99: median of the "
+        "rounds; statements: the second of two identical requests, in process."
     )
     print_cpu_table(rows)
     partly = {key: statistics.mean(shares) for key, shares in run.primed.items() if min(shares) < 1}
