@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from project.errors import DomainError
 
-from . import ssrf
+from . import selectors, ssrf
 from .formats import payload_for
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -59,13 +59,7 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
 
 
 def signature_headers(endpoint: WebhookEndpoint, msg_id: str, body: str, now: datetime) -> dict:
-    secrets = [endpoint.secret]
-    if (
-        endpoint.previous_secret
-        and endpoint.previous_secret_expires_at
-        and endpoint.previous_secret_expires_at > now
-    ):
-        secrets.append(endpoint.previous_secret)
+    secrets = selectors.endpoint_signing_secrets(endpoint, now=now)
     timestamp = now.astimezone(UTC)
     signatures = " ".join(Webhook(secret).sign(msg_id, timestamp, body) for secret in secrets)
     return {

@@ -31,9 +31,11 @@ class WebhookEndpoint(models.Model):
         help_text="The payload shape it receives (webhooks/formats.py); Dodo's keeps Dodo handlers working.",
     )
     disabled_reason = models.CharField(max_length=200, blank=True)
-    # The signing secret (whsec_…) must be readable to sign; it is shown to people once, never again.
-    secret = models.CharField(max_length=100, editable=False)
-    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    # The signing secret (whsec_…) must be readable to sign, so it is not hashed but encrypted with
+    # PARAMETER_KEYS (parameters/crypto.py), like secret parameters; only webhooks.selectors opens it.
+    # It is shown to people once, never again.
+    secret_encrypted = models.TextField(editable=False)
+    previous_secret_encrypted = models.TextField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Max, Min, Prefetch, Q
 
 from accounts.models import Membership, Role, User
+from parameters import crypto
 from project.errors import not_found
 
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -125,3 +126,14 @@ def delivery_backlog(*, now: datetime) -> dict:
     )
     counts["disabled_endpoints"] = WebhookEndpoint.objects.filter(enabled=False).count()
     return counts
+
+
+def endpoint_signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
+    """The secrets that sign a delivery at `now`: the current one, and for 24 hours after a rotation
+    the previous one too. Raises PARAMETER_KEY_MISSING when no key in PARAMETER_KEYS opens one (the
+    delivery is then tried again once its claim lapses, as after any failure of the worker)."""
+    secrets = [crypto.decrypt(endpoint.secret_encrypted)]
+    expires_at = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires_at and expires_at > now:
+        secrets.append(crypto.decrypt(endpoint.previous_secret_encrypted))
+    return secrets

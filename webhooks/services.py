@@ -6,7 +6,8 @@ Invariants:
 - a workspace endpoint is managed only by that workspace's members with "manage members"
   (another workspace's member gets NOT_FOUND), a vendor endpoint only by staff;
 - a signing secret is shown once, when made or rotated; after a rotation the old one keeps
-  signing beside the new one for 24 hours.
+  signing beside the new one for 24 hours; it is stored encrypted (parameters/crypto.py), never as
+  plaintext.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Capability, Membership, User, Workspace
+from parameters import crypto
 from project.background import enqueue_on_commit
 from project.errors import DomainError, forbidden, not_found
 from project.mail import email_send
@@ -29,6 +31,7 @@ from .events import EVENT_TYPES, TEST_EVENT_TYPE, Rendered, render_test
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 SECRET_OVERLAP = timedelta(hours=24)
+SECRET_FIELDS = ["secret_encrypted", "previous_secret_encrypted"]
 DESCRIPTION_MAX_LENGTH = 200
 
 Actor = Membership | User  # a workspace member, or a staff user (vendor endpoints, admin)
@@ -122,10 +125,10 @@ def endpoint_create(
         event_types=_clean_event_types(event_types),
         enabled=bool(enabled),
         payload_format=_clean_payload_format(payload_format or formats.KEYWARD),
-        secret=_new_secret(),
+        secret_encrypted=crypto.encrypt(secret := _new_secret()),
         created_by=actor.user if isinstance(actor, Membership) else actor,
     )
-    return endpoint, endpoint.secret
+    return endpoint, secret
 
 
 @transaction.atomic
@@ -168,11 +171,24 @@ def endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> tuple[
     """A new secret (returned this once); the old one keeps signing too for 24 hours."""
     check_may_manage(actor, endpoint)
     endpoint = _locked(endpoint)
-    endpoint.previous_secret = endpoint.secret
+    secret = _new_secret()
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
     endpoint.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP
-    endpoint.secret = _new_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
-    return endpoint, endpoint.secret
+    endpoint.secret_encrypted = crypto.encrypt(secret)
+    endpoint.save(update_fields=[*SECRET_FIELDS, "previous_secret_expires_at"])
+    return endpoint, secret
+
+
+def endpoint_secrets_reencrypt() -> int:
+    """Re-encrypts every endpoint's signing secrets under the newest key in PARAMETER_KEYS (part of
+    `manage.py rotate_parameter_keys`, in its transaction); returns the endpoints touched. Raises
+    PARAMETER_KEY_MISSING, changing nothing, when no configured key opens one."""
+    endpoints = list(WebhookEndpoint.objects.select_for_update().only("pk", *SECRET_FIELDS))
+    for endpoint in endpoints:
+        endpoint.secret_encrypted = crypto.reencrypt(endpoint.secret_encrypted)
+        if endpoint.previous_secret_encrypted:
+            endpoint.previous_secret_encrypted = crypto.reencrypt(endpoint.previous_secret_encrypted)
+    return WebhookEndpoint.objects.bulk_update(endpoints, SECRET_FIELDS, batch_size=500)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.core import mail
 
 from commerce.models import BillingEvent, Grant, GrantStatus
 from licensing.models import License, LicenseStatus
+from parameters.crypto import encrypt
 from webhooks.models import WebhookEndpoint, WebhookEvent
 
 from .conftest import SECRET, URL, payment_event, post_event, refund_event, signed_headers, subscription_event
@@ -30,7 +31,7 @@ def test_payment_succeeded_issues_one_grant_and_license_per_quantity(
 ):
     WebhookEndpoint.objects.create(
         url="https://93.184.216.34/h",
-        secret="whsec_x",
+        secret_encrypted=encrypt("whsec_x"),
         event_types=["grant.created", "grant.delivered", "license.created"],
     )
     with django_capture_on_commit_callbacks(execute=True):

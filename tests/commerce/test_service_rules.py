@@ -8,6 +8,7 @@ import pytest
 from commerce import services
 from commerce.models import BillingEvent, BillingProduct, Grant, GrantStatus, Purchase
 from licensing.models import License
+from parameters.crypto import encrypt
 from project.errors import DomainError, ErrorKind
 
 from .conftest import payment_event, post_event, refund_event, subscription_event
@@ -211,7 +212,7 @@ def grant_listener(db):
 
     return WebhookEndpoint.objects.create(
         url="https://93.184.216.34/h",
-        secret="whsec_x",
+        secret_encrypted=encrypt("whsec_x"),
         event_types=["grant.created", "grant.delivered", "grant.failed", "grant.revoked"],
     )
 

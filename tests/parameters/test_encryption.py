@@ -47,7 +47,9 @@ def test_rotation_reencrypts_every_secret_version_and_all_stay_readable(owner, c
 
     out = io.StringIO()
     call_command("rotate_parameter_keys", stdout=out)
-    assert out.getvalue().strip() == "Re-encrypted 6 rows under the newest key."  # 2 parameters + 4 versions
+    assert out.getvalue().strip() == (  # 2 parameters + 4 versions
+        "Re-encrypted 6 parameter rows and the signing secrets of 0 webhook endpoints under the newest key."
+    )
 
     settings.PARAMETER_KEYS = [new_key]  # the old key is gone: everything must still open
     new_only = Fernet(new_key.encode())

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from parameters.crypto import encrypt
 from project.metrics import client_cache_lookup, client_endpoint_names
 from tests.deploy.servers import gunicorn, manage, production_env
 from tests.licensing.factories import LicenseFactory
@@ -223,9 +224,11 @@ def test_the_webhook_backlog_and_failures_are_read_from_the_database(client, met
 
     now = timezone.now()
     endpoint = WebhookEndpoint.objects.create(
-        workspace=workspace, url="https://hooks.example.com/a", secret="s"
+        workspace=workspace, url="https://hooks.example.com/a", secret_encrypted=encrypt("s")
     )
-    WebhookEndpoint.objects.create(url="https://hooks.example.com/b", secret="s", enabled=False)
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/b", secret_encrypted=encrypt("s"), enabled=False
+    )
     event = WebhookEvent.objects.create(id="msg_metrics", type="license.updated", payload={})
 
     def delivery(status=DeliveryStatus.PENDING, next_attempt_at=None, finished_at=None):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.licensing.factories import LicenseFactory
+from tests.webhooks.secrets import current_secret, signing_secrets
 from webhooks import services
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -100,11 +101,10 @@ def test_patch_disables_and_enables(client_for, owner, endpoint):
 
 
 def test_rotate_returns_a_new_secret(client_for, owner, endpoint):
-    old = endpoint.secret
+    old = current_secret(endpoint)
     response = client_for(owner).post(url("endpoint-rotate-secret", endpoint_id=endpoint.pk))
     assert response.status_code == 200 and response.json()["secret"] != old
-    endpoint.refresh_from_db()
-    assert endpoint.previous_secret == old
+    assert signing_secrets(endpoint) == [response.json()["secret"], old]
 
 
 def test_deliveries_log_test_event_and_redeliver(client_for, owner, endpoint, django_assert_max_num_queries):
