@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import timezone
 
 from licensing.services import licenses as license_services
 from parameters import crypto
@@ -17,7 +18,8 @@ from tests.authtokens.test_no_plaintext import all_text_in_database
 from tests.licensing.factories import LicenseFactory
 from tests.webhooks.secrets import signing_secrets
 from webhooks import services
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.tasks import webhook_deliveries_retry_due
 
 URL = "https://93.184.216.34/hooks"
 API = "webhooks_api:workspace-endpoint-list"
@@ -106,3 +108,25 @@ def test_the_migration_encrypts_existing_secrets_and_reverses():
         assert (reverted.secret, reverted.previous_secret) == ("whsec_current", "whsec_prev")
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_a_secret_no_key_opens_leaves_the_delivery_pending_until_the_key_is_back(
+    task_worker, receiver, endpoint_for, owner, workspace, settings
+):
+    hook = receiver()
+    endpoint_for(hook, owner, ["license.updated"])
+    keys = settings.PARAMETER_KEYS
+    settings.PARAMETER_KEYS = [Fernet.generate_key().decode()]  # the key was dropped too early
+
+    license_services.license_suspend(license=LicenseFactory(workspace=workspace))
+    task_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, hook.requests) == ("pending", 0, [])
+    assert not WebhookAttempt.objects.exists()  # nothing was sent unsigned
+
+    settings.PARAMETER_KEYS = keys  # put back; the claim lapses and the retry job picks it up
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+    webhook_deliveries_retry_due.enqueue()
+    task_worker()
+    assert WebhookDelivery.objects.get().status == "succeeded" and hook.requests[0]["verified"]
