@@ -179,10 +179,11 @@ def endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> tuple[
     return endpoint, secret
 
 
+@transaction.atomic
 def endpoint_secrets_reencrypt() -> int:
     """Re-encrypts every endpoint's signing secrets under the newest key in PARAMETER_KEYS (part of
-    `manage.py rotate_parameter_keys`, in its transaction); returns the endpoints touched. Raises
-    PARAMETER_KEY_MISSING, changing nothing, when no configured key opens one."""
+    `manage.py rotate_parameter_keys`, inside its transaction); returns the endpoints touched.
+    Raises PARAMETER_KEY_MISSING, changing nothing, when no configured key opens one."""
     endpoints = list(WebhookEndpoint.objects.select_for_update().only("pk", *SECRET_FIELDS))
     for endpoint in endpoints:
         endpoint.secret_encrypted = crypto.reencrypt(endpoint.secret_encrypted)
