@@ -239,6 +239,11 @@ class VendorApiKey(models.Model):
         return tokens.masked("api", self.last4)
 
     @property
+    def log_label(self) -> str:
+        """How the vendor log names the key, as actor or target: still clear once the key is revoked."""
+        return f"vendor API key {self.name} ({self.public_id})"
+
+    @property
     def is_read_only(self) -> bool:
         return self.access == VendorApiKeyAccess.READ
 

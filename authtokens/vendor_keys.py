@@ -4,18 +4,21 @@ tokens so the two never share a code path by accident.
 A key is staff-made (Django admin or the staff API), shown once, hashed at rest,
 read-only or read-write, optionally expiring, and revocable. Its use is counted on
 the key row itself (uses, last use and IP): vendor keys are few and used by machines.
+Making and revoking a key go to the vendor log (admin: Licensing → Vendor events), which also
+names the key as the actor of every license action taken with it.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from licensing.models import VendorAction
 from project.errors import DomainError, ErrorKind, forbidden, not_found
 
 from . import tokens
@@ -61,6 +64,10 @@ def vendor_api_key_create(
         created_by=created_by,
         expires_at=expires_at,
     )
+    expiry = f"until {expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if expires_at else "no expiry"
+    _vendor_log(
+        VendorAction.API_KEY_CREATED, created_by, f"{key.log_label}, {key.get_access_display()}, {expiry}"
+    )
     return IssuedVendorKey(key, plaintext)
 
 
@@ -72,7 +79,15 @@ def vendor_api_key_revoke(*, revoked_by, key: VendorApiKey) -> VendorApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        _vendor_log(VendorAction.API_KEY_REVOKED, revoked_by, key.log_label)
     return key
+
+
+def _vendor_log(action: str, actor, detail: str) -> None:
+    # Imported here: licensing's services import authtokens' modules when they load.
+    from licensing.services.licenses import vendor_log
+
+    vendor_log(None, action, actor, detail)
 
 
 def vendor_api_key_record_use(*, key: VendorApiKey, ip: str | None) -> None:

@@ -219,12 +219,17 @@ class VendorAction(models.TextChoices):
     REVOKED = "revoked", "License revoked"
     EXTENDED = "extended", "License extended"
     WORKSPACE_DELETED = "workspace_deleted", "Workspace deleted"  # its own log goes with it
+    API_KEY_CREATED = "api_key_created", "Vendor API key created"
+    API_KEY_REVOKED = "api_key_revoked", "Vendor API key revoked"
 
 
 class VendorEvent(models.Model):
-    """The vendor-level log: who changed which license's lifecycle, when and from where, across every
-    workspace (workspace logs cannot hold user-less keys, and vanish with their workspace). Written
-    only by the license services; read-only in Django admin, with no API or dashboard door."""
+    """The vendor-level log: who changed which license's lifecycle, deleted a workspace, or made or
+    revoked a vendor API key, when and from where, across every workspace (workspace logs cannot hold
+    user-less keys, and vanish with their workspace). The actor is a staff user, a vendor API key
+    (named in actor_label, with no user) or Keyward itself (billing events, tasks). Written only by
+    services, through licensing.services.licenses.vendor_log; read-only in Django admin, with no API
+    or dashboard door."""
 
     action = models.CharField(max_length=20, choices=VendorAction.choices)
     actor = models.ForeignKey(

@@ -97,17 +97,18 @@ class PermissionsPolicyMiddleware:
 
 
 class ClientAddressMiddleware:
-    """Makes the caller's address (behind TRUSTED_PROXY_COUNT proxies) known to the security log."""
+    """Makes the caller's address (behind TRUSTED_PROXY_COUNT proxies) known to the security and vendor
+    logs, in a request context that ends with the request (project/request_context.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         from authtokens.api.authentication import client_ip
-        from project.request_context import reset_client_ip, set_client_ip
+        from project.request_context import request_context_end, request_context_start
 
-        token = set_client_ip(client_ip(request))
+        token = request_context_start(ip=client_ip(request))
         try:
             return self.get_response(request)
         finally:
-            reset_client_ip(token)
+            request_context_end(token)

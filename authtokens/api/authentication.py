@@ -22,6 +22,7 @@ from rest_framework.permissions import BasePermission
 from accounts import selectors as account_selectors
 from accounts.models import Membership, Workspace
 from project.errors import DomainError, ErrorKind, not_found
+from project.request_context import vendor_key_acting
 
 from .. import selectors, services, tokens, vendor_keys
 from ..models import AuthToken, TokenKind, VendorApiKey
@@ -162,6 +163,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not getattr(view, "allow_vendor_key", False):
             raise VendorKeyForbidden()
         vendor_keys.vendor_api_key_record_use(key=key, ip=client_ip(request))
+        vendor_key_acting(key.log_label)  # acting_user is None: the vendor log names the key instead
         return AnonymousUser(), key
 
     def authenticate_header(self, request):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Capability, Membership, Workspace
 from project.errors import DomainError, ErrorKind, forbidden
-from project.request_context import current_client_ip
+from project.request_context import current_client_ip, current_vendor_key_label
 from webhooks import events
 
 from .. import snapshots
@@ -533,12 +533,14 @@ def member_seats_release(*, membership: Membership, actor=None) -> int:
 
 
 def vendor_log(license: License | None, action: str, actor, detail: str = "", workspace=None) -> None:
-    """One line in the vendor-level log (admin: Licensing → Vendor events)."""
+    """One line in the vendor-level log (admin: Licensing → Vendor events). With no user as actor, the
+    actor is the vendor API key that authenticated the request, if one did, else Keyward itself."""
     workspace = workspace or (license.workspace if license and license.workspace_id else None)
+    user = actor if getattr(actor, "pk", None) else None
     VendorEvent.objects.create(
         action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=actor.email if getattr(actor, "pk", None) else "Keyward",
+        actor=user,
+        actor_label=user.email if user else current_vendor_key_label() or "Keyward",
         ip=current_client_ip(),
         license=license,
         license_label=f"{license.public_id} {license.masked_key}"[:100] if license else "",
