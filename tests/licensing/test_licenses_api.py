@@ -239,9 +239,7 @@ def test_license_status_with_a_developer_token(member, seat):
     assert body["code"] == "VALID" and body["member"] == "member@acme.test"
 
 
-def test_a_seatless_developer_token_hears_one_refusal_from_license_status_and_the_client_api(
-    admin, seat
-):
+def test_a_seatless_developer_token_hears_one_refusal_from_license_status_and_the_client_api(admin, seat):
     """Both doors ask the one entitlement rule, as the same caller: a developer token."""
     token = token_services.developer_token_rotate(actor=admin).plaintext
     status = bearer(token).get(f"{BASE}/license-status/").json()
