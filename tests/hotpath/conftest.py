@@ -7,7 +7,9 @@ Each server is its own gunicorn master with 2 sync workers, DEBUG off, started a
   database of its own named after the test database (`test_<name>[_gwN]_hotpath`), so parallel runs
   of different people or CI jobs never meet; created, migrated (`keyward migrate`) and dropped here;
 - the cache: `CACHE_URL` is the Redis database of TEST_REDIS_URL (default redis://127.0.0.1:6379/9),
-  flushed before and after. `CLIENT_CACHE_SECONDS` is left at its default (60 s), so a snapshot that
+  under a key prefix of this run's own (`CACHE_KEY_PREFIX`), whose keys are deleted at the end; the
+  database is never flushed, so another suite using it at the same moment keeps its keys.
+  `CLIENT_CACHE_SECONDS` is left at its default (60 s), so a snapshot that
   a change failed to invalidate outlives every test here and fails it.
 
 The rate limits are lifted: one test client on one IP sends hundreds of requests. Without Redis the
@@ -21,6 +23,7 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +39,8 @@ NO_LIMIT = "1000000/min"
 
 
 @pytest.fixture(scope="package")
-def hot_redis():
+def hot_cache_prefix():
+    """The servers' CACHE_KEY_PREFIX on the Redis of TEST_REDIS_URL; its keys go when the tests end."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
@@ -48,9 +52,10 @@ def hot_redis():
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    client.flushdb()
-    yield client
-    client.flushdb()
+    prefix = f"kwhot-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*", count=1000):
+        client.delete(key)
     client.close()
 
 
@@ -171,11 +176,12 @@ class HotPath:
 
 
 @pytest.fixture(scope="package")
-def hot(hot_redis, hot_database_url, tmp_path_factory):
+def hot(hot_cache_prefix, hot_database_url, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hotpath")
     env = production_env(
         DATABASE_URL=hot_database_url,
         CACHE_URL=REDIS_URL,
+        CACHE_KEY_PREFIX=hot_cache_prefix,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",  # plain HTTP on loopback; the cookies too (Django admin log-in)
         SESSION_COOKIE_SECURE="false",
