@@ -100,11 +100,17 @@ class WindowThrottling:
 
     def finalize_response(self, request, response, *args, **kwargs):
         """Whatever the answer, windows still pending are counted now, and over a limit it is a 429."""
-        if self.rate_windows is not None and not self.rate_windows.counted:
-            waits = windows_count(self.rate_windows)
-            if waits:
-                response = self.handle_exception(exceptions.Throttled(max(waits)))
+        wait = self.pending_windows_wait()
+        if wait is not None:
+            response = self.handle_exception(exceptions.Throttled(wait))
         return super().finalize_response(request, response, *args, **kwargs)
+
+    def pending_windows_wait(self) -> float | None:
+        """Counts the windows no snapshot read has counted; the seconds to wait if one is over its limit."""
+        if self.rate_windows is None or self.rate_windows.counted:
+            return None
+        waits = windows_count(self.rate_windows)
+        return max(waits) if waits else None
 
 
 class ClientIPThrottle(_Throttle):

@@ -8,7 +8,7 @@ NUL = "\x00"
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters; remove them."
 
 
-def _nul_path(data, path: str = "") -> str | None:
+def nul_path(data, path: str = "") -> str | None:
     """The dotted path of the first string (or object key) holding a NUL, or None."""
     stack = [(path, data)]
     while stack:
@@ -34,7 +34,7 @@ class JSONParser(DRFJSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:  # json's C decoder gives up on deep nesting; that is the client's error
             raise ParseError("JSON nested too deeply.") from None
-        where = _nul_path(data)
+        where = nul_path(data)
         if where is not None:
             raise ValidationError({where or "body": [NUL_MESSAGE]})
         return data
