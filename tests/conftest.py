@@ -1,5 +1,6 @@
 import os
 import uuid
+from unittest import mock
 
 import pytest
 from rest_framework.test import APIClient
@@ -7,6 +8,20 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 
 from .factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
+from .live_server import ChunkedBodyRequestHandler
+
+
+@pytest.fixture(scope="session")
+def _live_server_reads_chunked_bodies():
+    # LiveServerThread builds its server with this module global, in the thread pytest-django starts.
+    with mock.patch("django.test.testcases.QuietWSGIRequestHandler", ChunkedBodyRequestHandler):
+        yield
+
+
+@pytest.fixture(scope="session")
+def live_server(_live_server_reads_chunked_bodies, live_server):
+    """pytest-django's live server, reading chunked request bodies (tests/live_server.py says why)."""
+    return live_server
 
 
 @pytest.fixture(autouse=True)
