@@ -3,19 +3,20 @@
 Validation is what every start of the vendor's software calls, on every machine, and on a warm
 cache DRF's dispatch around it (its Request wrapper, content negotiation, parser selection, the
 throttle classes, the Response and its rendering) costs about as much as the validation itself.
-Measured (session 21, this 2-vCPU machine): in process, through Django's WSGI handler, 7 × 1,000
-warm requests, ping took 317 µs of CPU, validate through DRF 792 µs and the same validation from a
-plain Django view 504 µs; under wrk against gunicorn, 55-67% of ping's throughput through DRF
-against 79-83% from the plain view (README, Speed, has the figures of the code as it is).
+Measured on this 2-vCPU machine (session 21), interleaved: in process, through Django's WSGI
+handler, 7 × 1,000 warm requests, a validation took 870 µs of CPU through DRF and 715-725 µs here
+(ping 323-355 µs); under wrk against gunicorn, 8 rounds, 62-66% of ping's throughput through DRF
+and 67-71% here. README, Speed, has the `make bench` figures.
 
 So an *ordinary* request, one DRF would take as JSON and answer as JSON, is answered here by the
 view's own code: its input check (`InputSerializer.fast_validated`), its throttles' windows, its
 `answer`, and DRF's JSONRenderer. Anything else goes through DRF's dispatch unchanged: another
 method or content type, an Accept header other than JSON's, a query string (DRF's `?format=`), a
 body that is not a JSON object or that the fast input check is unsure of (then the serializer
-words the 400), more than one renderer (DEBUG's browsable API), or no shared client cache (then
-DRF's throttles count before the view). An exception while answering (a rate limit, a DomainError)
-becomes a response through DRF's own handle_exception and finalize_response.
+words the 400), renderers or parsers other than JSON's first (DEBUG adds the browsable API), or no
+shared client cache (then DRF's throttles count before the view). An exception while answering (a
+rate limit, a DomainError) becomes a response through DRF's own handle_exception and
+finalize_response.
 
 tests/licensing/test_validate_fast_path.py sends the same requests with and without this path and
 compares status, headers and body.
@@ -31,7 +32,7 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils import json as drf_json
 
-from project.api.parsers import nul_path
+from project.api.parsers import JSONParser, nul_path
 from project.client_cache import client_cache
 from project.throttles import request_windows
 
@@ -75,7 +76,8 @@ class FastPath:
         return response
 
     def ordinary_input(self, request) -> dict | None:
-        """{"raw": the JSON object, "validated": the input} of an ordinary request, else None."""
+        """{"raw": the JSON object, "validated": the input} of an ordinary request, else None. The body is
+        read as DRF's first parser, Keyward's JSONParser, reads it (strict JSON, no NUL anywhere)."""
         meta = request.META
         if (
             request.method != "POST"
@@ -83,7 +85,8 @@ class FastPath:
             or request.content_params
             or meta.get("HTTP_ACCEPT") not in ACCEPTS_JSON
             or meta.get("QUERY_STRING")
-            or len(self.renderer_classes) != 1
+            or tuple(self.renderer_classes) != (JSONRenderer,)
+            or self.parser_classes[0] is not JSONParser
             or client_cache() is None
         ):
             return None

@@ -1,8 +1,9 @@
 """GET /api/v1/ping: a trivial JSON endpoint.
 
 It goes through the same stack as the client API (middleware, DRF, JSON
-renderer) but touches no database, so `make bench` can compare the validate
-endpoint against it: the difference is the cost of the license lookup.
+renderer) but touches no database, so `make bench` can compare the client
+endpoints against it. Validate's ordinary requests skip DRF's dispatch
+(licensing/api/fast_path.py), which ping still goes through.
 """
 
 from drf_spectacular.utils import extend_schema, inline_serializer
