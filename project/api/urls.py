@@ -6,7 +6,7 @@ from licensing.api.views_ping import PingView
 
 urlpatterns = [
     # First: the client API takes most of the traffic, and Django tries the routes in order (validate
-    # resolved in 31 µs behind every other app's routes, 12 µs first).
+    # resolved in 31 µs behind every other app's routes, 13 µs first).
     path("", include("licensing.api.client_urls")),  # /api/v1/client/..., /api/v1/licenses/...
     path("", include("accounts.api.urls")),
     path("", include("authtokens.api.urls")),
