@@ -151,7 +151,7 @@ def test_anything_else_goes_through_drf(monkeypatch, licenses, case):
     assert_same(*both_ways(monkeypatch, body, **how))
 
 
-def test_over_a_rate_limit_both_answer_429_and_count_the_request_once(settings, monkeypatch, licenses):
+def test_over_a_rate_limit_both_ways_answer_429_throttled(settings, monkeypatch, licenses):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "license_key": "2/min"}
     body = {"key": licenses["good"], "fingerprint": "fp-known"}
     assert [send(body).status_code for _ in range(2)] == [200, 200]
